@@ -1,0 +1,63 @@
+/**
+ * `npm run bench`: median start latency, from just before start() until the child's first
+ * observation, for ours and for CPython's fork, spawn and forkserver, measured in the same run
+ * through the same adapter contract, printed as a table with ratios. Figures move ±30 % from run to
+ * run on these machines: compare only the ratios of one run. Options: --runs N (default 20).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CreateAdapter } from '../spec/adapter';
+import cpython from '../spec/adapters/cpython';
+import ours from '../spec/adapters/ours';
+import { Observations, epochNow } from '../spec/harness/observations';
+import { median } from '../spec/harness/overhead';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
+const runs = Number(values.runs);
+
+const contenders: { label: string; create: CreateAdapter; startMethod?: string }[] = [
+  { label: 'ours', create: ours },
+  { label: 'cpython fork', create: cpython, startMethod: 'fork' },
+  { label: 'cpython forkserver', create: cpython, startMethod: 'forkserver' },
+  { label: 'cpython spawn', create: cpython, startMethod: 'spawn' },
+];
+
+async function startLatency(create: CreateAdapter, startMethod?: string): Promise<number> {
+  const mp = await create(startMethod ? { startMethod } : {});
+  try {
+    const samples: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const observations = new Observations();
+      const p = await mp.Process({ target: 'reportIdentity', args: ['bench'] });
+      const before = epochNow();
+      await p.start();
+      const [first] = await observations.waitFor('identity');
+      await p.join();
+      if (i > 0) samples.push(first!.t - before); // the first start warms caches and is not counted
+    }
+    return median(samples);
+  } finally {
+    await mp.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-kit-bench-'));
+  process.env.KIT_OBSERVE_FILE = join(dir, 'observations.jsonl');
+  writeFileSync(process.env.KIT_OBSERVE_FILE, '');
+  try {
+    const results: { label: string; ms: number }[] = [];
+    for (const c of contenders) results.push({ label: c.label, ms: await startLatency(c.create, c.startMethod) });
+    const ours = results[0]!.ms;
+    console.log(`start latency: start() until the child's first observation, median of ${runs} (ms)\n`);
+    console.log('| implementation | median ms | ours ÷ this |');
+    console.log('| --- | ---: | ---: |');
+    for (const r of results) console.log(`| ${r.label} | ${r.ms.toFixed(1)} | ${(ours / r.ms).toFixed(2)} |`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();

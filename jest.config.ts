@@ -1,0 +1,47 @@
+/**
+ * One Jest project per adapter under test (KIT_ADAPTERS, comma-separated; default: ours and CPython
+ * with fork), plus the `kit` project that checks the catalogue and the harness itself. Specs run in
+ * band: on a 2-core machine, parallel spec files would make every timing bound meaningless.
+ */
+import type { Config } from 'jest';
+
+const adapters = (process.env.KIT_ADAPTERS ?? 'ours,cpython:fork')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+const tsJest = { isolatedModules: true }; // type-checking is `npm run typecheck`'s job; this keeps Jest fast
+
+type ProjectConfig = Exclude<NonNullable<Config['projects']>[number], string>;
+
+const common: ProjectConfig = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': ['ts-jest', tsJest],
+    // get-port 7 is ESM-only and Jest runs CommonJS here: ts-jest (allowJs) rewrites its import/export
+    // syntax to require/exports, so `import getPort from 'get-port'` works in specs.
+    'node_modules/get-port/.+\\.js$': ['ts-jest', { ...tsJest, tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!get-port/)'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/spec/'],
+  setupFiles: ['<rootDir>/spec/harness/fast-check-setup.ts'],
+};
+
+const config: Config = {
+  maxWorkers: 1,
+  globalSetup: '<rootDir>/spec/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/spec/harness/global-teardown.ts',
+  reporters: ['default', '<rootDir>/spec/harness/summary-reporter.cjs'],
+  projects: [
+    { ...common, displayName: 'kit', testMatch: ['<rootDir>/spec/**/*.test.ts'] },
+    ...adapters.map((choice) => ({
+      ...common,
+      displayName: choice,
+      testMatch: ['<rootDir>/spec/*/**/*.spec.ts'],
+      globals: { __KIT_ADAPTER__: choice },
+    })),
+  ],
+};
+
+export default config;

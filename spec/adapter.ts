@@ -1,0 +1,133 @@
+/**
+ * The adapter contract, version 1: everything a specs run needs from an implementation.
+ *
+ * An adapter is a CommonJS/TS module whose default export is `createAdapter(options)`. The kit
+ * picks it with `KIT_ADAPTER=ours|cpython|<path>` (see spec/harness/load-adapter.ts). Specs only
+ * ever talk to an implementation through this file's types, so the same spec files run unchanged
+ * against our library, against CPython's `multiprocessing`, or against yours.
+ *
+ * Obligations (the README repeats them):
+ * - Every member that waits returns a Promise. Members never throw synchronously: failures are
+ *   rejections with an `Error` whose `code` is one of ERROR_CODES (see KitErrorCode).
+ * - Tasks are *named fixtures*: `target: 'sleepFor'` means the implementation's own version of
+ *   that task under fixtures/<language>/. Specs never ship code.
+ * - Children inherit the environment of the process that created the adapter: they find the
+ *   observation file in `KIT_OBSERVE_FILE` and append one JSON line per observation to it.
+ * - Times are milliseconds, everywhere in the contract.
+ */
+
+/** Bumped whenever a member's meaning changes; the harness refuses a mismatch. */
+export const CONTRACT_VERSION = 1 as const;
+
+/**
+ * The closed capability vocabulary. A capability describes an implementation-defined behaviour
+ * that specs branch on; an adapter declaring a flag not listed here is rejected by the harness.
+ */
+export const CAPABILITIES = {
+  'serializes-arguments':
+    'target and arguments are serialized at start(), so an unsendable one fails there and nothing is started (ours; CPython spawn and forkserver). Without it they are inherited by memory (CPython fork).',
+  'inherits-parent-memory':
+    "a child starts with a copy of the parent's memory at start(), so the parent's changes made before start() are visible to it (CPython fork).",
+  'visible-zombies':
+    'an exited child that nobody has reaped stays visible as a zombie (state Z) until joined or polled (CPython fork and spawn); used by the Z rules.',
+} as const;
+export type Capability = keyof typeof CAPABILITIES;
+
+/**
+ * Error kinds shared by every implementation. Ours throws them as `code`; the CPython adapter maps
+ * Python's exception class and message onto them (spec/adapters/cpython-errors.ts).
+ */
+export const ERROR_CODES = {
+  ERR_MP_ALREADY_STARTED: 'start() twice, or daemon set after start (CPython: AssertionError)',
+  ERR_MP_NOT_STARTED: 'join/terminate/kill before start() (CPython: AssertionError, or AttributeError on _popen)',
+  ERR_MP_STILL_RUNNING: 'close() while the process runs (CPython: ValueError)',
+  ERR_MP_CLOSED: 'use of a closed process object (CPython: ValueError "process object is closed")',
+  ERR_MP_INVALID_OPTION: 'unknown or ill-typed constructor option (CPython: TypeError)',
+  ERR_MP_UNKNOWN_TASK: 'the named task does not exist in the fixture module',
+  ERR_MP_NOT_SENDABLE: 'a target or argument cannot cross the process boundary (CPython: PicklingError and kin)',
+  ERR_MP_DAEMON_CHILDREN: 'a daemon process tried to start a child (CPython: AssertionError)',
+} as const;
+export type KitErrorCode = keyof typeof ERROR_CODES;
+
+/** What a rejection from an adapter looks like. `pythonType` is set by the CPython adapter. */
+export interface KitError extends Error {
+  code: KitErrorCode | string;
+  pythonType?: string;
+}
+
+/** Values that may be passed as task arguments: JSON values, or the UNSENDABLE marker. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/**
+ * Stands for "a value that cannot cross a process boundary": the adapter replaces it with its
+ * language's typical one (a closure in TypeScript, a lambda in Python). As `target` it means an
+ * unsendable task.
+ */
+export const UNSENDABLE: unique symbol = Symbol.for('mp-kit.unsendable');
+export type Arg = Json | typeof UNSENDABLE;
+
+export interface ProcessOptions {
+  /** Name of a fixture task, or UNSENDABLE. Exactly one of target/subclass (or neither: a no-op run). */
+  target?: string | typeof UNSENDABLE;
+  /** Name of a fixture Process subclass; it is constructed with `args` (its own constructor arguments). */
+  subclass?: string;
+  args?: readonly Arg[];
+  kwargs?: Readonly<Record<string, Arg>>;
+  name?: string;
+  daemon?: boolean;
+  /** Anything else is passed through untouched, so specs can check unknown options are refused. */
+  [unknownOption: string]: unknown;
+}
+
+/** A process handle. Every property of Python's Process becomes an async getter here. */
+export interface ProcessHandle {
+  start(): Promise<void>;
+  /** Resolves when the child ended, or after `timeout` ms with the child still running. */
+  join(options?: { timeout?: number }): Promise<void>;
+  isAlive(): Promise<boolean>;
+  terminate(): Promise<void>;
+  kill(): Promise<void>;
+  close(): Promise<void>;
+  pid(): Promise<number | null>;
+  exitCode(): Promise<number | null>;
+  name(): Promise<string>;
+  daemon(): Promise<boolean>;
+  setDaemon(value: boolean): Promise<void>;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  name: string;
+}
+
+/** How to run a whole main program (fixtures/<language>/programs/<name>) from outside. */
+export interface ProgramCommand {
+  file: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+export interface Adapter {
+  readonly contractVersion: typeof CONTRACT_VERSION;
+  /** Shown in titles and reports, e.g. `ours` or `cpython-spawn`. */
+  readonly name: string;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** Constructs (does not start) a process; a bad option rejects here. */
+  Process(options: ProcessOptions): Promise<ProcessHandle>;
+  /** The process that creates the children (the parent every child reports as its ppid). */
+  currentProcess(): Promise<ProcessInfo>;
+  /** Children started and not yet known to have ended (this may reap, as in CPython). */
+  activeChildren(): Promise<ProcessInfo[]>;
+  /** Runs a named fixture task synchronously in the parent process itself and returns its result. */
+  callInParent(task: string, args?: readonly Json[]): Promise<Json>;
+  /** The command that runs a named fixture main program in a fresh process of this implementation. */
+  program(name: string, args?: readonly string[]): ProgramCommand;
+  /** Ends everything the adapter started; after it, no process of the adapter is left. */
+  close(): Promise<void>;
+}
+
+export interface AdapterOptions {
+  /** For implementations that have several, e.g. CPython's fork, spawn, forkserver. */
+  startMethod?: string;
+}
+
+export type CreateAdapter = (options: AdapterOptions) => Promise<Adapter>;

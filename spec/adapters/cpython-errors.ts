@@ -1,0 +1,76 @@
+// Maps an exception reported by the CPython agent (Python class name and message) onto the kit's error codes.
+import type { KitError, KitErrorCode } from '../adapter';
+
+/** An exception as the agent reports it (spec/adapters/agent-protocol.md, "Errors"). */
+export interface WireError {
+  type: string;
+  message: string;
+  traceback?: string;
+}
+
+/** Codes for what is not a Python exception: an unmapped one, and the agent itself failing. */
+export const UNMAPPED_CODE = 'ERR_MP_PYTHON';
+export const AGENT_CODE = 'ERR_MP_AGENT';
+type Code = KitErrorCode | typeof AGENT_CODE;
+
+interface Rule {
+  /** Python class names, qualified for non-builtins as the agent reports them. */
+  types: readonly string[];
+  /** Omitted: any message of these types. */
+  message?: RegExp;
+  code: Code;
+}
+
+// First match wins. Messages are CPython 3.11's, measured (cpython-multiprocessing-3.11.md §1);
+// several are plain `assert`s, so they only exist without `python -O`.
+const RULES: readonly Rule[] = [
+  { types: ['AssertionError'], message: /^cannot start a process twice$/, code: 'ERR_MP_ALREADY_STARTED' },
+  { types: ['AssertionError'], message: /^process has already started$/, code: 'ERR_MP_ALREADY_STARTED' },
+  { types: ['AssertionError'], message: /^can only join a started process$/, code: 'ERR_MP_NOT_STARTED' },
+  // terminate()/kill() before start(): CPython has no check, it just finds `_popen` still None.
+  { types: ['AttributeError'], message: /^'NoneType' object has no attribute '(terminate|kill)'$/, code: 'ERR_MP_NOT_STARTED' },
+  { types: ['ValueError'], message: /^Cannot close a process while it is still running/, code: 'ERR_MP_STILL_RUNNING' },
+  { types: ['ValueError'], message: /^process object is closed$/, code: 'ERR_MP_CLOSED' },
+  { types: ['TypeError'], message: /unexpected keyword argument/, code: 'ERR_MP_INVALID_OPTION' },
+  { types: ['UnknownTask'], code: 'ERR_MP_UNKNOWN_TASK' },
+  { types: ['_pickle.PicklingError', 'pickle.PicklingError'], code: 'ERR_MP_NOT_SENDABLE' },
+  { types: ['AttributeError'], message: /^Can't pickle local object/, code: 'ERR_MP_NOT_SENDABLE' },
+  { types: ['TypeError'], message: /^cannot pickle /, code: 'ERR_MP_NOT_SENDABLE' },
+  { types: ['AssertionError'], message: /^daemonic processes are not allowed to have children$/, code: 'ERR_MP_DAEMON_CHILDREN' },
+  // The agent's own failures (a request it cannot understand) are kit bugs, not Python behaviour.
+  { types: ['ProtocolError'], code: AGENT_CODE },
+];
+
+/** The kit code for a Python exception; `ERR_MP_PYTHON` when no rule matches. */
+export function codeFor(pythonType: string, message: string): string {
+  const rule = RULES.find((r) => r.types.includes(pythonType) && (r.message === undefined || r.message.test(message)));
+  return rule ? rule.code : UNMAPPED_CODE;
+}
+
+/**
+ * The rejection for a failed request: "[cpython-fork] AssertionError: cannot start a process twice",
+ * then Python's traceback, then the caller's stack (`site`, captured when the request was made).
+ */
+export function pythonError(adapterName: string, error: WireError, site?: Error): KitError {
+  const traceback = error.traceback ? `\n${error.traceback.trimEnd()}` : '';
+  const kitError = new Error(`[${adapterName}] ${error.type}: ${error.message}${traceback}`) as KitError;
+  kitError.code = codeFor(error.type, error.message);
+  kitError.pythonType = error.type;
+  withSite(kitError, site);
+  return kitError;
+}
+
+/** A failure of the adapter or agent themselves (closed, agent died, protocol violation). */
+export function agentError(adapterName: string, message: string, site?: Error): KitError {
+  const kitError = new Error(`[${adapterName}] ${message}`) as KitError;
+  kitError.code = AGENT_CODE;
+  withSite(kitError, site);
+  return kitError;
+}
+
+// Rejections are created in a stdout callback, whose stack says nothing; the frames of the call
+// that made the request point at the failing spec line instead.
+function withSite(error: Error, site: Error | undefined): void {
+  const frames = site?.stack?.split('\n').slice(1).join('\n');
+  if (frames) error.stack = `${error.name}: ${error.message}\n${frames}`;
+}

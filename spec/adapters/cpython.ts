@@ -1,0 +1,347 @@
+// The CPython reference adapter: drives CPython's multiprocessing through fixtures/python/agent.py (protocol: agent-protocol.md).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as path from 'node:path';
+import {
+  CONTRACT_VERSION,
+  UNSENDABLE,
+  type Adapter,
+  type Capability,
+  type CreateAdapter,
+  type Json,
+  type ProcessHandle,
+  type ProcessInfo,
+  type ProcessOptions,
+  type ProgramCommand,
+} from '../adapter';
+import { agentError, pythonError, type WireError } from './cpython-errors';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const AGENT_PATH = path.join(ROOT, 'fixtures', 'python', 'agent.py');
+const PROGRAMS_DIR = path.join(ROOT, 'fixtures', 'python', 'programs');
+const PYTHON = 'python3';
+const PROTOCOL_VERSION = 1;
+const UNSENDABLE_WIRE = { $unsendable: true };
+
+const HELLO_TIMEOUT_MS = 30_000; // a cold python3 behind a pyenv shim on a loaded VM
+const CLOSE_GRACE_MS = 5_000; // after stdin EOF, then SIGKILL
+const STREAMS_GRACE_MS = 1_000; // after exit, for pipes a stray grandchild might still hold
+const STDERR_KEEP_CHARS = 64 * 1024;
+
+// Per start method: fork copies memory and pickles nothing; spawn and forkserver pickle at start().
+// Forkserver children are children of the server process, which reaps them: no visible zombie.
+const CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
+  fork: ['inherits-parent-memory', 'visible-zombies'],
+  spawn: ['serializes-arguments', 'visible-zombies'],
+  forkserver: ['serializes-arguments'],
+};
+
+interface Reply {
+  v: number;
+  id?: number | null;
+  ok?: boolean;
+  result?: Json;
+  error?: WireError;
+  hello?: string;
+}
+
+interface Pending {
+  op: string;
+  site: Error;
+  resolve(value: Json): void;
+  reject(error: Error): void;
+}
+
+// Agents still running, SIGKILLed if Node exits without close() (one listener for all of them).
+const liveAgents = new Set<ChildProcessWithoutNullStreams>();
+function killLiveAgents(): void {
+  for (const child of liveAgents) child.kill('SIGKILL');
+}
+function track(child: ChildProcessWithoutNullStreams, live: boolean): void {
+  if (live) liveAgents.add(child);
+  else liveAgents.delete(child);
+  if (live && liveAgents.size === 1) process.on('exit', killLiveAgents);
+  if (!live && liveAgents.size === 0) process.removeListener('exit', killLiveAgents);
+}
+
+/** UNSENDABLE becomes {"$unsendable": true}, anywhere in a value; everything else is plain JSON. */
+function toWire(value: unknown): unknown {
+  if (value === UNSENDABLE) return UNSENDABLE_WIRE;
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toWire(item)]));
+  }
+  return value;
+}
+
+/** One agent process and its JSON-lines conversation. */
+class Agent {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stdoutBuffer = '';
+  private stderrTail = '';
+  private hello: { resolve(): void; reject(error: Error): void } | undefined;
+  private ended: string | undefined; // why requests are refused, once closed or dead
+  private streamsTimer: NodeJS.Timeout | undefined;
+  private readonly closed: Promise<void>;
+  // Handles the specs dropped are forgotten by the agent too (it keeps running children itself).
+  private readonly releaser = new FinalizationRegistry<number>((handle) => {
+    if (this.ended === undefined) this.request('release', { handle }).catch(() => undefined);
+  });
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcessWithoutNullStreams,
+  ) {
+    track(child, true);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => this.onStdout(chunk));
+    child.stderr.on('data', (chunk: string) => this.onStderr(chunk));
+    child.stdin.on('error', () => undefined); // EPIPE when the agent died: reported through 'exit'
+    this.closed = new Promise((resolve) => {
+      child.on('close', () => {
+        clearTimeout(this.streamsTimer);
+        track(child, false);
+        resolve();
+      });
+    });
+    child.on('error', (error) => this.fail(`cannot run the agent (${PYTHON} ${AGENT_PATH}): ${error.message}`));
+    child.on('exit', (code, signal) => {
+      this.fail(`the agent exited (code ${code}, signal ${signal})`);
+      // 'close' waits for every holder of the pipes; a leaked grandchild must not stall close().
+      this.streamsTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, STREAMS_GRACE_MS);
+    });
+  }
+
+  static async start(name: string, method: string): Promise<Agent> {
+    const child = spawn(PYTHON, [AGENT_PATH, '--start-method', method], {
+      env: process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const agent = new Agent(name, child);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        agent.hello = { resolve, reject };
+        timer = setTimeout(() => reject(agentError(name, `no hello from the agent within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
+      });
+    } catch (error) {
+      await agent.close();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return agent;
+  }
+
+  /** Sends one request; never throws, every failure is a rejection. */
+  request(op: string, fields: Record<string, unknown> = {}): Promise<Json> {
+    const site = new Error();
+    return new Promise<Json>((resolve, reject) => {
+      if (this.ended !== undefined) {
+        reject(agentError(this.name, `cannot ${op}: ${this.ended}`, site));
+        return;
+      }
+      const id = this.nextId++;
+      let line: string;
+      try {
+        line = JSON.stringify({ v: PROTOCOL_VERSION, id, op, ...fields });
+      } catch (error) {
+        reject(agentError(this.name, `cannot encode ${op}: ${String(error)}`, site));
+        return;
+      }
+      this.pending.set(id, { op, site, resolve, reject });
+      this.child.stdin.write(`${line}\n`);
+    });
+  }
+
+  /** Registers a handle object so that the agent forgets it once the spec drops it. */
+  adopt<T extends object>(object: T, handle: number): T {
+    this.releaser.register(object, handle);
+    return object;
+  }
+
+  /** stdin EOF asks the agent to kill its children and exit; SIGKILL if it does not. */
+  close(): Promise<void> {
+    if (this.ended === undefined) this.ended = 'the adapter is closed';
+    this.child.stdin.end();
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_GRACE_MS);
+    return this.closed.finally(() => clearTimeout(killer));
+  }
+
+  private onStdout(chunk: string): void {
+    this.stdoutBuffer += chunk;
+    let newline: number;
+    while ((newline = this.stdoutBuffer.indexOf('\n')) >= 0) {
+      const line = this.stdoutBuffer.slice(0, newline);
+      this.stdoutBuffer = this.stdoutBuffer.slice(newline + 1);
+      if (line.trim() !== '') this.onLine(line);
+    }
+  }
+
+  private onLine(line: string): void {
+    let reply: Reply;
+    try {
+      reply = JSON.parse(line) as Reply;
+    } catch {
+      this.noteStderr(`[adapter] not a protocol line: ${line}\n`);
+      return;
+    }
+    if (this.hello) {
+      const hello = this.hello;
+      this.hello = undefined;
+      if (reply.v === PROTOCOL_VERSION && reply.hello === 'mp-kit-agent') hello.resolve();
+      else hello.reject(agentError(this.name, `unexpected hello from the agent: ${line}`));
+      return;
+    }
+    const pending = typeof reply.id === 'number' ? this.pending.get(reply.id) : undefined;
+    if (!pending || reply.id == null) {
+      this.noteStderr(`[adapter] reply to no request: ${line}\n`);
+      return;
+    }
+    this.pending.delete(reply.id);
+    if (reply.ok) pending.resolve(reply.result ?? null);
+    else pending.reject(pythonError(this.name, reply.error ?? { type: 'ProtocolError', message: line }, pending.site));
+  }
+
+  private onStderr(chunk: string): void {
+    this.noteStderr(chunk);
+    if (process.env.KIT_CPYTHON_STDERR === '1') process.stderr.write(chunk);
+  }
+
+  // Children's tracebacks land on the agent's stderr; the recent part explains an agent death.
+  private noteStderr(text: string): void {
+    this.stderrTail = (this.stderrTail + text).slice(-STDERR_KEEP_CHARS);
+  }
+
+  private fail(reason: string): void {
+    const tail = this.stderrTail.trim() === '' ? '' : `\nrecent stderr of the agent:\n${this.stderrTail.trimEnd()}`;
+    if (this.ended === undefined) this.ended = reason;
+    const error = (site?: Error): Error => agentError(this.name, `${reason}${tail}`, site);
+    this.hello?.reject(error());
+    this.hello = undefined;
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(error(pending.site));
+    }
+  }
+}
+
+function expect<T extends Json>(check: (value: Json) => value is T, what: string) {
+  return (value: Json): T => {
+    if (!check(value)) throw new Error(`the agent returned ${JSON.stringify(value)} where ${what} was expected`);
+    return value;
+  };
+}
+const isBoolean = (value: Json): value is boolean => typeof value === 'boolean';
+const isString = (value: Json): value is string => typeof value === 'string';
+const isNumberOrNull = (value: Json): value is number | null => value === null || typeof value === 'number';
+const asBoolean = expect(isBoolean, 'a boolean');
+const asString = expect(isString, 'a string');
+const asNumberOrNull = expect(isNumberOrNull, 'a number or null');
+const asVoid = (): void => undefined;
+function asInfo(value: Json): ProcessInfo {
+  const info = value as { pid?: unknown; name?: unknown } | null;
+  if (typeof info?.pid !== 'number' || typeof info.name !== 'string') {
+    throw new Error(`the agent returned ${JSON.stringify(value)} where {pid, name} was expected`);
+  }
+  return { pid: info.pid, name: info.name };
+}
+
+/** A handle on a multiprocessing.Process living in the agent. */
+class CPythonProcess implements ProcessHandle {
+  constructor(
+    private readonly agent: Agent,
+    private readonly handle: number,
+  ) {}
+
+  start(): Promise<void> {
+    return this.call('start').then(asVoid);
+  }
+  join(options?: { timeout?: number }): Promise<void> {
+    const timeout = options?.timeout;
+    // Python's join takes seconds; a non-number is passed as is, for CPython to refuse.
+    return this.call('join', timeout === undefined ? [] : [typeof timeout === 'number' ? timeout / 1000 : timeout]).then(asVoid);
+  }
+  isAlive(): Promise<boolean> {
+    return this.call('is_alive').then(asBoolean);
+  }
+  terminate(): Promise<void> {
+    return this.call('terminate').then(asVoid);
+  }
+  kill(): Promise<void> {
+    return this.call('kill').then(asVoid);
+  }
+  close(): Promise<void> {
+    return this.call('close').then(asVoid);
+  }
+  pid(): Promise<number | null> {
+    return this.get('pid').then(asNumberOrNull);
+  }
+  exitCode(): Promise<number | null> {
+    return this.get('exitcode').then(asNumberOrNull);
+  }
+  name(): Promise<string> {
+    return this.get('name').then(asString);
+  }
+  daemon(): Promise<boolean> {
+    return this.get('daemon').then(asBoolean);
+  }
+  setDaemon(value: boolean): Promise<void> {
+    return this.agent.request('set', { handle: this.handle, attr: 'daemon', value }).then(asVoid);
+  }
+
+  private call(method: string, args: unknown[] = []): Promise<Json> {
+    return this.agent.request('call', { handle: this.handle, method, args });
+  }
+  private get(attr: string): Promise<Json> {
+    return this.agent.request('get', { handle: this.handle, attr });
+  }
+}
+
+const createAdapter: CreateAdapter = async (options) => {
+  const method = options.startMethod ?? 'fork'; // CPython's default on Linux
+  const capabilities = CAPABILITIES[method];
+  const name = `cpython-${method}`;
+  if (!capabilities) {
+    throw agentError(name, `unknown start method ${JSON.stringify(method)} (expected ${Object.keys(CAPABILITIES).join(', ')})`);
+  }
+  const agent = await Agent.start(name, method);
+
+  const adapter: Adapter = {
+    contractVersion: CONTRACT_VERSION,
+    name,
+    capabilities: new Set(capabilities),
+    async Process(processOptions: ProcessOptions): Promise<ProcessHandle> {
+      // name, daemon and unknown options travel together: all become constructor keywords.
+      const { target, subclass, args, kwargs, ...constructorOptions } = processOptions;
+      const created = await agent.request('create', {
+        target: toWire(target),
+        subclass,
+        args: toWire(args ?? []),
+        kwargs: toWire(kwargs ?? {}),
+        options: toWire(constructorOptions),
+      });
+      const handle = (created as { handle?: unknown } | null)?.handle;
+      if (typeof handle !== 'number') throw agentError(name, `create returned ${JSON.stringify(created)}`);
+      return agent.adopt(new CPythonProcess(agent, handle), handle);
+    },
+    currentProcess: () => agent.request('current_process').then(asInfo),
+    activeChildren: () =>
+      agent.request('active_children').then((value) => {
+        if (!Array.isArray(value)) throw agentError(name, `active_children returned ${JSON.stringify(value)}`);
+        return value.map(asInfo);
+      }),
+    callInParent: (task, args = []) => agent.request('call_in_parent', { task, args }),
+    program(program: string, args: readonly string[] = []): ProgramCommand {
+      return { file: PYTHON, args: [path.join(PROGRAMS_DIR, `${program}.py`), ...args], env: { KIT_START_METHOD: method } };
+    },
+    close: () => agent.close(),
+  };
+  return adapter;
+};
+
+export default createAdapter;

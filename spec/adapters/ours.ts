@@ -1,0 +1,109 @@
+/**
+ * The adapter for our own library (src/), the kit's default. It drives the compiled library in
+ * dist/, as a user's program would, because children start from compiled JavaScript; the fixtures
+ * are loaded from dist/ too, so the library finds a target's module the way it does for users.
+ */
+import type * as Library from '../../src';
+import { CONTRACT_VERSION, UNSENDABLE, type Adapter, type Arg, type CreateAdapter, type Json, type ProcessHandle, type ProcessOptions } from '../adapter';
+import { DIST } from '../harness/paths';
+
+const TASKS_MODULE = `${DIST}/fixtures/ts/tasks.js`;
+
+/* eslint-disable @typescript-eslint/no-require-imports -- runtime code comes from dist/, types from src/ */
+const lib = require(`${DIST}/src/index.js`) as typeof Library;
+const tasks = require(TASKS_MODULE) as Record<string, unknown>;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+type ProcessClass = new (...args: unknown[]) => Library.Process;
+
+/** A closure: the typical thing that cannot cross a process boundary in JavaScript. */
+const unsendable = (): Arg => {
+  const captured = Date.now();
+  return (() => captured) as unknown as Arg;
+};
+
+const toValue = (arg: Arg): unknown => (arg === UNSENDABLE ? unsendable() : arg);
+
+/** Exported tasks are passed as functions, as a user would; any other name as a reference the library checks. */
+function resolveTarget(target: ProcessOptions['target']): unknown {
+  if (target === undefined) return undefined;
+  if (target === UNSENDABLE) return unsendable();
+  const task = tasks[target];
+  return typeof task === 'function' ? task : { module: TASKS_MODULE, name: target };
+}
+
+function construct(options: ProcessOptions): Library.Process {
+  const { target, subclass, args = [], kwargs, ...rest } = options;
+  const values = args.map(toValue);
+  if (subclass !== undefined) {
+    const Subclass = tasks[subclass];
+    if (typeof Subclass !== 'function') throw Object.assign(new Error(`no Process subclass '${subclass}' in ${TASKS_MODULE}`), { code: 'ERR_MP_UNKNOWN_TASK' });
+    const proc = new (Subclass as ProcessClass)(...values);
+    if (rest.name !== undefined) proc.name = rest.name;
+    if (rest.daemon !== undefined) proc.daemon = rest.daemon;
+    return proc;
+  }
+  const kw = kwargs === undefined ? {} : { kwargs: Object.fromEntries(Object.entries(kwargs).map(([k, v]) => [k, toValue(v)])) };
+  return new lib.Process({ ...rest, ...kw, args: values, target: resolveTarget(target) } as Library.ProcessOptions);
+}
+
+function handleOf(proc: Library.Process): ProcessHandle {
+  return {
+    start: async () => proc.start(),
+    join: async (options) => proc.join(options),
+    isAlive: async () => proc.isAlive(),
+    terminate: async () => proc.terminate(),
+    kill: async () => proc.kill(),
+    close: async () => proc.close(),
+    pid: async () => proc.pid,
+    exitCode: async () => proc.exitCode,
+    name: async () => proc.name,
+    daemon: async () => proc.daemon,
+    setDaemon: async (value) => {
+      proc.daemon = value;
+    },
+  };
+}
+
+const createAdapter: CreateAdapter = async () => {
+  const created: Library.Process[] = [];
+  const adapter: Adapter = {
+    contractVersion: CONTRACT_VERSION,
+    name: 'ours',
+    capabilities: new Set(['serializes-arguments']),
+    Process: async (options) => {
+      const proc = construct(options);
+      created.push(proc);
+      return handleOf(proc);
+    },
+    currentProcess: async () => {
+      const me = lib.currentProcess();
+      return { pid: me.pid ?? process.pid, name: me.name };
+    },
+    activeChildren: async () => lib.activeChildren().map((p) => ({ pid: p.pid ?? -1, name: p.name })),
+    callInParent: async (task, args = []) => {
+      const fn = tasks[task];
+      if (typeof fn !== 'function') throw Object.assign(new Error(`no task '${task}' in ${TASKS_MODULE}`), { code: 'ERR_MP_UNKNOWN_TASK' });
+      return (fn as (...a: readonly Json[]) => Json)(...args);
+    },
+    program: (name, args = []) => ({ file: process.execPath, args: [`${DIST}/fixtures/ts/programs/${name}.js`, ...args] }),
+    close: async () => {
+      // Whatever a failed spec left running ends here, so the next spec file starts clean.
+      const running = created.filter((p) => safely(() => p.isAlive()));
+      for (const p of running) p.kill();
+      await Promise.all(running.map((p) => p.join()));
+      created.length = 0;
+    },
+  };
+  return adapter;
+};
+
+function safely(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false; // closed: nothing to end
+  }
+}
+
+export default createAdapter;

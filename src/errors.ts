@@ -1,0 +1,177 @@
+/** Every error the library throws, and every message it can show, in one place. */
+
+/**
+ * The codes of spec/adapter.ts ERROR_CODES, verbatim, plus two the specs never provoke:
+ * ERR_MP_BOOTSTRAPPING (a child's module started a process while being loaded, a fork bomb in the
+ * making) and ERR_MP_SPAWN_FAILED (the OS refused to create a process).
+ */
+export type ProcessErrorCode =
+  | 'ERR_MP_ALREADY_STARTED'
+  | 'ERR_MP_NOT_STARTED'
+  | 'ERR_MP_STILL_RUNNING'
+  | 'ERR_MP_CLOSED'
+  | 'ERR_MP_INVALID_OPTION'
+  | 'ERR_MP_UNKNOWN_TASK'
+  | 'ERR_MP_NOT_SENDABLE'
+  | 'ERR_MP_DAEMON_CHILDREN'
+  | 'ERR_MP_BOOTSTRAPPING'
+  | 'ERR_MP_SPAWN_FAILED';
+
+// Symbol.for, not Symbol(): the brand must survive a second copy of this library (dist/ next to
+// src/ under ts-jest) and other realms, where instanceof fails.
+const BRAND = Symbol.for('mp-conformance-kit.ProcessError');
+
+/** True for every error this library throws on purpose (InvalidOptionError included). */
+export function isProcessError(value: unknown): value is ProcessError | InvalidOptionError {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+}
+
+/** `name` lives on the prototype, non-enumerable, so logs do not repeat it on every instance. */
+function setErrorName(ctor: { prototype: object }, name: string): void {
+  Object.defineProperty(ctor.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(ctor.prototype, BRAND, { value: true });
+}
+
+export class ProcessError extends Error {
+  readonly code: ProcessErrorCode;
+
+  constructor(message: string, code: ProcessErrorCode, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+
+  // InvalidOptionError has to be a TypeError (as in Python), so it cannot inherit from this class;
+  // the brand lets `e instanceof ProcessError` still mean "any error of this library".
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== ProcessError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isProcessError(value);
+  }
+}
+setErrorName(ProcessError, 'ProcessError');
+
+/** Python: AssertionError 'cannot start a process twice' / 'process has already started'. */
+export class AlreadyStartedError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_ALREADY_STARTED'); }
+}
+/** Python: AssertionError 'can only join a started process' (AttributeError for terminate/kill). */
+export class NotStartedError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_NOT_STARTED'); }
+}
+/** Python: ValueError from close() on a running process. */
+export class StillRunningError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_STILL_RUNNING'); }
+}
+/** Python: ValueError 'process object is closed'. */
+export class ClosedError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_CLOSED'); }
+}
+/** A TaskRef whose module cannot be loaded or does not export a function of that name. */
+export class UnknownTaskError extends ProcessError {
+  constructor(message: string, options?: ErrorOptions) { super(message, 'ERR_MP_UNKNOWN_TASK', options); }
+}
+/** Python: PicklingError and kin. */
+export class NotSendableError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_NOT_SENDABLE'); }
+}
+/** Python: AssertionError 'daemonic processes are not allowed to have children'. */
+export class DaemonChildrenError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_DAEMON_CHILDREN'); }
+}
+/** Python: spawn's RuntimeError 'An attempt has been made to start a new process before ...'. */
+export class BootstrappingError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_BOOTSTRAPPING'); }
+}
+/** Python: the OSError of fork(). */
+export class SpawnError extends ProcessError {
+  constructor(message: string) { super(message, 'ERR_MP_SPAWN_FAILED'); }
+}
+
+/** Python: TypeError. A TypeError here too, so generic `catch (e) { if (e instanceof TypeError) }` works. */
+export class InvalidOptionError extends TypeError {
+  readonly code = 'ERR_MP_INVALID_OPTION' as const;
+}
+setErrorName(InvalidOptionError, 'InvalidOptionError');
+
+/** The shape of Node's own AbortError (timers/promises, events.once), which Node does not export. */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR' as const;
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) { super(message, options); }
+}
+Object.defineProperty(AbortError.prototype, 'name', { value: 'AbortError', writable: true, configurable: true, enumerable: false });
+
+/** A short "what arrived" for validation messages: `5 (number)`, `'x' (string)`, `a Date (object)`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array (object)';
+  switch (typeof value) {
+    case 'string': return `${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)} (string)`;
+    case 'function': return `function ${value.name || '(anonymous)'} (function)`;
+    case 'object': return `${describeObject(value)} (object)`;
+    case 'symbol': return `${value.toString()} (symbol)`;
+    default: return `${String(value)} (${typeof value})`;
+  }
+}
+
+/** `a Date`, `an instance of Foo`, `a plain object`: enough to tell what went wrong. */
+export function describeObject(value: object): string {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === null) return 'a plain object';
+  const ctor: unknown = (proto as { constructor?: unknown }).constructor;
+  const name = typeof ctor === 'function' ? ctor.name : '';
+  if (name === 'Object') return 'a plain object';
+  return name ? `an instance of ${name}` : 'an object with a custom prototype';
+}
+
+const JSON_ONLY = 'only JSON values (null, boolean, finite number, string, array, plain object) can cross a process boundary';
+
+/** Factories for every error above; `name` is the process's name, which every message starts with. */
+export const errors = {
+  startTwice: (name: string) => new AlreadyStartedError(`${name}: cannot start a process twice`),
+  daemonAfterStart: (name: string) => new AlreadyStartedError(`${name}: process has already started`),
+  joinBeforeStart: (name: string) => new NotStartedError(`${name}: can only join a started process`),
+  signalBeforeStart: (name: string, action: 'terminate' | 'kill') =>
+    new NotStartedError(`${name}: cannot ${action} a process that has not been started`),
+  stillRunning: (name: string) =>
+    new StillRunningError(
+      `${name}: Cannot close a process while it is still running. You should first call join() or terminate().`,
+    ),
+  closed: (name: string) => new ClosedError(`${name}: process object is closed`),
+  daemonChildren: (name: string) =>
+    new DaemonChildrenError(`${name}: daemonic processes are not allowed to have children`),
+  bootstrapping: (name: string) =>
+    new BootstrappingError(
+      `${name}: a new process was started while the current child process was still loading its ` +
+        'modules. A module that starts processes when it is loaded must guard that code with ' +
+        '`if (require.main === module)`, or every child would start children of its own',
+    ),
+  spawnFailed: (name: string) => new SpawnError(`${name}: the operating system could not create a child process`),
+
+  unknownOption: (key: string) => new InvalidOptionError(`Process() got an unknown option '${key}'`),
+  invalidValue: (where: string, what: string, expected: string, value: unknown) =>
+    new InvalidOptionError(`${where} expected ${what} to be ${expected}, got ${describeValue(value)}`),
+
+  notSendableValue: (name: string, path: string, problem: string) =>
+    new NotSendableError(`${name}: ${path} ${problem}; ${JSON_ONLY}`),
+  notExported: (name: string, what: 'target' | 'class', label: string) =>
+    new NotSendableError(
+      what === 'target'
+        ? `${name}: target ${label} cannot be sent to a child process: it is not exported by any loaded module. ` +
+            'A closure or arrow function defined inside another function cannot cross a process boundary; export it from a module'
+        : `${name}: class ${label} cannot be sent to a child process: it is not exported by any loaded module. ` +
+            'A class defined inside a function cannot cross a process boundary; export it from a module',
+    ),
+  notLoadable: (name: string, what: 'target' | 'class', label: string, file: string) =>
+    new NotSendableError(
+      `${name}: ${what} ${label} cannot be sent to a child process: it is exported by ${file}, which a child ` +
+        'cannot load; children load compiled JavaScript (.js or .cjs) modules only',
+    ),
+  unknownTask: (name: string, module: string, exportName: string, problem: string, cause?: unknown) =>
+    new UnknownTaskError(
+      `${name}: task '${exportName}' of ${module} ${problem}`,
+      cause === undefined ? undefined : { cause },
+    ),
+
+  /** Not a ProcessError: it means parent and child run different versions of this library. */
+  badStartMessage: (detail: string) =>
+    new Error(`invalid start message (wire format v1 expected): ${detail}`),
+};

@@ -1,0 +1,95 @@
+/** The one start method: a fresh Node process running the compiled bootstrap (CPython's popen_spawn_posix). */
+import { fork, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import * as path from 'node:path';
+import { errors } from './errors';
+import type { StartMessage } from './reduction';
+
+// Children always run compiled JavaScript: a TypeScript loader would add 30-300 ms to every start.
+// Under ts-jest this file runs from src/ as .ts, so the bootstrap is looked up in dist/src/.
+const BOOTSTRAP = __filename.endsWith('.ts')
+  ? path.join(__dirname, '..', 'dist', 'src', 'bootstrap.js')
+  : path.join(__dirname, 'bootstrap.js');
+
+/** Python's exit code convention: the child's exit status, or minus the signal that killed it. */
+function toReturnCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const signum = signal === null ? undefined : constants.signals[signal];
+  return signum === undefined ? 1 : -signum;
+}
+
+/**
+ * A started child, as CPython's Popen: pid, poll(), terminate(), kill(), close(), and waiting.
+ *
+ * Its handles never keep the parent alive on their own (both are unref'd): the event loop is held
+ * only while someone waits for the exit (join(), or the join-at-exit of process.ts), so the parent
+ * can decide at exit what to do with each child, as CPython's _exit_function does.
+ */
+export class Popen {
+  readonly pid: number;
+  #child: ChildProcess | null;
+  #returnCode: number | null = null;
+  readonly #waiters = new Set<() => void>();
+
+  /** Forks the child and sends it `message`; `onExit` runs once with the return code. */
+  constructor(message: StartMessage, onExit: (returnCode: number) => void) {
+    const child = fork(BOOTSTRAP, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    // Failed kill()s and sends after the child died are expected races; its end is read from 'exit'.
+    child.on('error', () => {});
+    if (child.pid === undefined) throw errors.spawnFailed(message.name);
+    this.pid = child.pid;
+    this.#child = child;
+    child.once('exit', (code, signal) => {
+      this.#returnCode = toReturnCode(code, signal);
+      onExit(this.#returnCode);
+      const waiters = [...this.#waiters];
+      this.#waiters.clear();
+      for (const wake of waiters) wake();
+    });
+    // The callback swallows EPIPE: a child that dies before reading still ends through 'exit'.
+    child.send(message, () => {});
+    child.channel?.unref();
+    child.unref();
+  }
+
+  /** The return code, or null while the child runs (CPython's poll(), without blocking). */
+  poll(): number | null {
+    return this.#returnCode;
+  }
+
+  /**
+   * Calls `wake` once the child has exited, holding the event loop open until then; the returned
+   * function cancels the wait (timeout or abort) and releases the loop.
+   */
+  waitForExit(wake: () => void): () => void {
+    if (this.#returnCode !== null) {
+      queueMicrotask(wake);
+      return () => {};
+    }
+    if (this.#waiters.size === 0) this.#child?.ref();
+    this.#waiters.add(wake);
+    return () => {
+      if (!this.#waiters.delete(wake)) return;
+      if (this.#waiters.size === 0) this.#child?.unref();
+    };
+  }
+
+  terminate(): void {
+    this.#signal('SIGTERM');
+  }
+
+  kill(): void {
+    this.#signal('SIGKILL');
+  }
+
+  /** Forgets the child (it has exited: Process.close() checks); nothing is left to release. */
+  close(): void {
+    this.#child = null;
+    this.#waiters.clear();
+  }
+
+  // Like CPython, signalling a child that already exited does nothing: its pid may be reused.
+  #signal(signal: NodeJS.Signals): void {
+    if (this.#returnCode === null) this.#child?.kill(signal);
+  }
+}
