@@ -42,7 +42,7 @@ export class ProcessError extends Error {
 
   // InvalidOptionError has to be a TypeError (as in Python), so it cannot inherit from this class;
   // the brand lets `e instanceof ProcessError` still mean "any error of this library".
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     if (this !== ProcessError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return isProcessError(value);
   }
@@ -84,6 +84,21 @@ export class BootstrappingError extends ProcessError {
 /** Python: the OSError of fork(). */
 export class SpawnError extends ProcessError {
   constructor(message: string) { super(message, 'ERR_MP_SPAWN_FAILED'); }
+}
+
+// Each subclass names itself (the class name survives compilation: no minifier runs here).
+for (const ctor of [
+  AlreadyStartedError,
+  NotStartedError,
+  StillRunningError,
+  ClosedError,
+  UnknownTaskError,
+  NotSendableError,
+  DaemonChildrenError,
+  BootstrappingError,
+  SpawnError,
+]) {
+  setErrorName(ctor, ctor.name);
 }
 
 /** Python: TypeError. A TypeError here too, so generic `catch (e) { if (e instanceof TypeError) }` works. */

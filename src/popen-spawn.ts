@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import * as path from 'node:path';
-import { errors } from './errors';
+import { AbortError, errors } from './errors';
 import type { StartMessage } from './reduction';
 
 // Children always run compiled JavaScript: a TypeScript loader would add 30-300 ms to every start.
@@ -42,9 +42,7 @@ export class Popen {
     child.once('exit', (code, signal) => {
       this.#returnCode = toReturnCode(code, signal);
       onExit(this.#returnCode);
-      const waiters = [...this.#waiters];
-      this.#waiters.clear();
-      for (const wake of waiters) wake();
+      for (const wake of [...this.#waiters]) wake();
     });
     // The callback swallows EPIPE: a child that dies before reading still ends through 'exit'.
     child.send(message, () => {});
@@ -58,20 +56,39 @@ export class Popen {
   }
 
   /**
-   * Calls `wake` once the child has exited, holding the event loop open until then; the returned
-   * function cancels the wait (timeout or abort) and releases the loop.
+   * CPython's wait(timeout), made a Promise: the return code once the child has exited, or null
+   * after `timeout` ms. While it waits it holds the event loop open; an abort rejects at once.
+   * Every listener and timer is gone when it settles, so nothing keeps a test runner alive.
    */
-  waitForExit(wake: () => void): () => void {
-    if (this.#returnCode !== null) {
-      queueMicrotask(wake);
-      return () => {};
-    }
-    if (this.#waiters.size === 0) this.#child?.ref();
-    this.#waiters.add(wake);
-    return () => {
-      if (!this.#waiters.delete(wake)) return;
-      if (this.#waiters.size === 0) this.#child?.unref();
-    };
+  wait(timeout?: number, signal?: AbortSignal): Promise<number | null> {
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    if (this.#returnCode !== null || timeout === 0) return Promise.resolve(this.#returnCode);
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (this.#waiters.delete(onExit) && this.#waiters.size === 0) this.#child?.unref();
+      };
+      const onExit = (): void => {
+        settle();
+        resolve(this.#returnCode);
+      };
+      const onAbort = (): void => {
+        settle();
+        reject(new AbortError(undefined, { cause: signal?.reason }));
+      };
+      if (this.#waiters.size === 0) this.#child?.ref();
+      this.#waiters.add(onExit);
+      // Beyond setTimeout's 32-bit limit Node would fire after 1 ms; such a wait is "forever".
+      if (timeout !== undefined && timeout <= 0x7fffffff) {
+        timer = setTimeout(() => {
+          settle();
+          resolve(null);
+        }, timeout);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   terminate(): void {

@@ -13,11 +13,12 @@ import {
   type ProcessOptions,
   type ProgramCommand,
 } from '../adapter';
+import { REPO_ROOT } from '../harness/paths';
 import { agentError, pythonError, type WireError } from './cpython-errors';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const AGENT_PATH = path.join(ROOT, 'fixtures', 'python', 'agent.py');
-const PROGRAMS_DIR = path.join(ROOT, 'fixtures', 'python', 'programs');
+// From the repository root, not __dirname: the Python files are never compiled into dist/.
+const AGENT_PATH = path.join(REPO_ROOT, 'fixtures', 'python', 'agent.py');
+const PROGRAMS_DIR = path.join(REPO_ROOT, 'fixtures', 'python', 'programs');
 const PYTHON = 'python3';
 const PROTOCOL_VERSION = 1;
 const UNSENDABLE_WIRE = { $unsendable: true };
@@ -51,16 +52,43 @@ interface Pending {
   reject(error: Error): void;
 }
 
-// Agents still running, SIGKILLed if Node exits without close() (one listener for all of them).
+/**
+ * SIGKILLs the agent's whole process group, when it did not exit on request: the agent leads its
+ * own group (spawned `detached`), and its children, the forkserver and the resource tracker stay in
+ * it, so none of them survives the agent.
+ */
+function killGroup(child: ChildProcessWithoutNullStreams): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL'); // the group is gone already (ESRCH); the agent alone, just in case
+  }
+}
+
+// Agents still running when Node exits without close() get SIGTERM (one listener for all of them):
+// nothing can wait for them any more, and SIGTERM, unlike SIGKILL, lets an agent kill its children,
+// stop the forkserver and the resource tracker and run multiprocessing's finalizers (its temp dir,
+// later its named semaphores). The kernel sends the same SIGTERM when Node dies abruptly (the
+// agent's PR_SET_PDEATHSIG), and stdin EOF means the same.
 const liveAgents = new Set<ChildProcessWithoutNullStreams>();
-function killLiveAgents(): void {
-  for (const child of liveAgents) child.kill('SIGKILL');
+function stopLiveAgents(): void {
+  for (const child of liveAgents) child.kill('SIGTERM');
 }
 function track(child: ChildProcessWithoutNullStreams, live: boolean): void {
   if (live) liveAgents.add(child);
   else liveAgents.delete(child);
-  if (live && liveAgents.size === 1) process.on('exit', killLiveAgents);
-  if (!live && liveAgents.size === 0) process.removeListener('exit', killLiveAgents);
+  if (live && liveAgents.size === 1) process.on('exit', stopLiveAgents);
+  if (!live && liveAgents.size === 0) process.removeListener('exit', stopLiveAgents);
+}
+
+// JSON.stringify writes -0 as 0, and Python's json reads "-0" as the int 0: a negative zero travels
+// as the placeholder string below, which encodeLine() then spells -0.0 (a float, kept as -0.0).
+const NEGATIVE_ZERO = `\u0000mp-kit-negative-zero-${process.pid}-${Date.now()}`;
+const NEGATIVE_ZERO_JSON = JSON.stringify(NEGATIVE_ZERO);
+function encodeLine(message: object): string {
+  const text = JSON.stringify(message, (_key, value: unknown) => (Object.is(value, -0) ? NEGATIVE_ZERO : value));
+  return text.includes(NEGATIVE_ZERO_JSON) ? text.split(NEGATIVE_ZERO_JSON).join('-0.0') : text;
 }
 
 /** UNSENDABLE becomes {"$unsendable": true}, anywhere in a value; everything else is plain JSON. */
@@ -98,28 +126,34 @@ class Agent {
     child.stdout.on('data', (chunk: string) => this.onStdout(chunk));
     child.stderr.on('data', (chunk: string) => this.onStderr(chunk));
     child.stdin.on('error', () => undefined); // EPIPE when the agent died: reported through 'exit'
-    this.closed = new Promise((resolve) => {
-      child.on('close', () => {
-        clearTimeout(this.streamsTimer);
-        track(child, false);
-        resolve();
-      });
-    });
-    child.on('error', (error) => this.fail(`cannot run the agent (${PYTHON} ${AGENT_PATH}): ${error.message}`));
+    let exitReason = 'the agent closed its pipes';
     child.on('exit', (code, signal) => {
-      this.fail(`the agent exited (code ${code}, signal ${signal})`);
+      exitReason = `the agent exited (code ${code}, signal ${signal})`;
+      this.ended ??= exitReason;
       // 'close' waits for every holder of the pipes; a leaked grandchild must not stall close().
       this.streamsTimer = setTimeout(() => {
         child.stdout.destroy();
         child.stderr.destroy();
       }, STREAMS_GRACE_MS);
     });
+    // Pending requests fail at 'close', not 'exit': replies the agent wrote before exiting may
+    // still be in the pipe when 'exit' arrives.
+    this.closed = new Promise((resolve) => {
+      child.on('close', () => {
+        clearTimeout(this.streamsTimer);
+        track(child, false);
+        this.fail(exitReason);
+        resolve();
+      });
+    });
+    child.on('error', (error) => this.fail(`cannot run the agent (${PYTHON} ${AGENT_PATH}): ${error.message}`));
   }
 
   static async start(name: string, method: string): Promise<Agent> {
     const child = spawn(PYTHON, [AGENT_PATH, '--start-method', method], {
       env: process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true, // its own process group, for killGroup(); Node still waits for it
     });
     const agent = new Agent(name, child);
     let timer: NodeJS.Timeout | undefined;
@@ -148,7 +182,7 @@ class Agent {
       const id = this.nextId++;
       let line: string;
       try {
-        line = JSON.stringify({ v: PROTOCOL_VERSION, id, op, ...fields });
+        line = encodeLine({ v: PROTOCOL_VERSION, id, op, ...fields });
       } catch (error) {
         reject(agentError(this.name, `cannot encode ${op}: ${String(error)}`, site));
         return;
@@ -166,9 +200,9 @@ class Agent {
 
   /** stdin EOF asks the agent to kill its children and exit; SIGKILL if it does not. */
   close(): Promise<void> {
-    if (this.ended === undefined) this.ended = 'the adapter is closed';
+    this.ended ??= 'the adapter is closed';
     this.child.stdin.end();
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_GRACE_MS);
+    const killer = setTimeout(() => killGroup(this.child), CLOSE_GRACE_MS);
     return this.closed.finally(() => clearTimeout(killer));
   }
 
@@ -219,7 +253,7 @@ class Agent {
 
   private fail(reason: string): void {
     const tail = this.stderrTail.trim() === '' ? '' : `\nrecent stderr of the agent:\n${this.stderrTail.trimEnd()}`;
-    if (this.ended === undefined) this.ended = reason;
+    this.ended ??= reason;
     const error = (site?: Error): Error => agentError(this.name, `${reason}${tail}`, site);
     this.hello?.reject(error());
     this.hello = undefined;

@@ -7,8 +7,12 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Temp entries a run may leave: the kit's per-spec folders, CPython's pymp-* folders, shared memory.
+ * Other concurrent runs' own folders (mp-kit-run-*, -report-, -prove-, -bench-) are theirs, not leaks.
+ */
 export const listTemp = (): string[] => [
-  ...readdirSync(tmpdir()).filter((name) => name.startsWith('mp-kit-') || name.startsWith('pymp-')),
+  ...readdirSync(tmpdir()).filter((name) => name.startsWith('mp-kit-spec-') || name.startsWith('pymp-')),
   ...safeList('/dev/shm').map((name) => `/dev/shm/${name}`),
 ];
 

@@ -73,7 +73,7 @@ describeRule('P11', (kit) => {
 
   describe('an unsendable argument or target', () => {
     const cases = [
-      ['argument', { target: 'recordArguments', args: [UNSENDABLE, 1] }],
+      ['argument', { target: 'ignoreArguments', args: [UNSENDABLE, 1] }],
       ['target', { target: UNSENDABLE }],
     ] as const;
     it.each(cases)('an unsendable %s fails at start() where arguments are serialized, and runs where memory is inherited', async (_what, options) => {
