@@ -28,6 +28,8 @@ export const CAPABILITIES = {
     'target and arguments are serialized at start(), so an unsendable one fails there and nothing is started (ours; CPython spawn and forkserver). Without it they are inherited by memory (CPython fork).',
   'inherits-parent-memory':
     "a child starts with a copy of the parent's memory at start(), so the parent's changes made before start() are visible to it (CPython fork).",
+  'forked-by-server':
+    "children are forked by a server process, so their OS parent pid is the server's, not the creator's; the library's parent process still names the creator (CPython forkserver).",
   'visible-zombies':
     'an exited child that nobody has reaped stays visible as a zombie (state Z) until joined or polled (CPython fork and spawn); used by the Z rules.',
 } as const;

@@ -51,39 +51,57 @@ setErrorName(ProcessError, 'ProcessError');
 
 /** Python: AssertionError 'cannot start a process twice' / 'process has already started'. */
 export class AlreadyStartedError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_ALREADY_STARTED'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_ALREADY_STARTED');
+  }
 }
 /** Python: AssertionError 'can only join a started process' (AttributeError for terminate/kill). */
 export class NotStartedError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_NOT_STARTED'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_NOT_STARTED');
+  }
 }
 /** Python: ValueError from close() on a running process. */
 export class StillRunningError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_STILL_RUNNING'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_STILL_RUNNING');
+  }
 }
 /** Python: ValueError 'process object is closed'. */
 export class ClosedError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_CLOSED'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_CLOSED');
+  }
 }
 /** A TaskRef whose module cannot be loaded or does not export a function of that name. */
 export class UnknownTaskError extends ProcessError {
-  constructor(message: string, options?: ErrorOptions) { super(message, 'ERR_MP_UNKNOWN_TASK', options); }
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'ERR_MP_UNKNOWN_TASK', options);
+  }
 }
 /** Python: PicklingError and kin. */
 export class NotSendableError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_NOT_SENDABLE'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_NOT_SENDABLE');
+  }
 }
 /** Python: AssertionError 'daemonic processes are not allowed to have children'. */
 export class DaemonChildrenError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_DAEMON_CHILDREN'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_DAEMON_CHILDREN');
+  }
 }
 /** Python: spawn's RuntimeError 'An attempt has been made to start a new process before ...'. */
 export class BootstrappingError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_BOOTSTRAPPING'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_BOOTSTRAPPING');
+  }
 }
 /** Python: the OSError of fork(). */
 export class SpawnError extends ProcessError {
-  constructor(message: string) { super(message, 'ERR_MP_SPAWN_FAILED'); }
+  constructor(message: string) {
+    super(message, 'ERR_MP_SPAWN_FAILED');
+  }
 }
 
 // Each subclass names itself (the class name survives compilation: no minifier runs here).
@@ -110,7 +128,9 @@ setErrorName(InvalidOptionError, 'InvalidOptionError');
 /** The shape of Node's own AbortError (timers/promises, events.once), which Node does not export. */
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR' as const;
-  constructor(message = 'The operation was aborted', options?: ErrorOptions) { super(message, options); }
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 Object.defineProperty(AbortError.prototype, 'name', { value: 'AbortError', writable: true, configurable: true, enumerable: false });
 
@@ -119,11 +139,16 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array (object)';
   switch (typeof value) {
-    case 'string': return `${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)} (string)`;
-    case 'function': return `function ${value.name || '(anonymous)'} (function)`;
-    case 'object': return `${describeObject(value)} (object)`;
-    case 'symbol': return `${value.toString()} (symbol)`;
-    default: return `${String(value)} (${typeof value})`;
+    case 'string':
+      return `${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)} (string)`;
+    case 'function':
+      return `function ${value.name || '(anonymous)'} (function)`;
+    case 'object':
+      return `${describeObject(value)} (object)`;
+    case 'symbol':
+      return `${value.toString()} (symbol)`;
+    default:
+      return `${String(value)} (${typeof value})`;
   }
 }
 
@@ -147,12 +172,9 @@ export const errors = {
   signalBeforeStart: (name: string, action: 'terminate' | 'kill') =>
     new NotStartedError(`${name}: cannot ${action} a process that has not been started`),
   stillRunning: (name: string) =>
-    new StillRunningError(
-      `${name}: Cannot close a process while it is still running. You should first call join() or terminate().`,
-    ),
+    new StillRunningError(`${name}: Cannot close a process while it is still running. You should first call join() or terminate().`),
   closed: (name: string) => new ClosedError(`${name}: process object is closed`),
-  daemonChildren: (name: string) =>
-    new DaemonChildrenError(`${name}: daemonic processes are not allowed to have children`),
+  daemonChildren: (name: string) => new DaemonChildrenError(`${name}: daemonic processes are not allowed to have children`),
   bootstrapping: (name: string) =>
     new BootstrappingError(
       `${name}: a new process was started while the current child process was still loading its ` +
@@ -165,8 +187,7 @@ export const errors = {
   invalidValue: (where: string, what: string, expected: string, value: unknown) =>
     new InvalidOptionError(`${where} expected ${what} to be ${expected}, got ${describeValue(value)}`),
 
-  notSendableValue: (name: string, path: string, problem: string) =>
-    new NotSendableError(`${name}: ${path} ${problem}; ${JSON_ONLY}`),
+  notSendableValue: (name: string, path: string, problem: string) => new NotSendableError(`${name}: ${path} ${problem}; ${JSON_ONLY}`),
   notExported: (name: string, what: 'target' | 'class', label: string) =>
     new NotSendableError(
       what === 'target'
@@ -181,12 +202,8 @@ export const errors = {
         'cannot load; children load compiled JavaScript (.js or .cjs) modules only',
     ),
   unknownTask: (name: string, module: string, exportName: string, problem: string, cause?: unknown) =>
-    new UnknownTaskError(
-      `${name}: task '${exportName}' of ${module} ${problem}`,
-      cause === undefined ? undefined : { cause },
-    ),
+    new UnknownTaskError(`${name}: task '${exportName}' of ${module} ${problem}`, cause === undefined ? undefined : { cause }),
 
   /** Not a ProcessError: it means parent and child run different versions of this library. */
-  badStartMessage: (detail: string) =>
-    new Error(`invalid start message (wire format v1 expected): ${detail}`),
+  badStartMessage: (detail: string) => new Error(`invalid start message (wire format v1 expected): ${detail}`),
 };

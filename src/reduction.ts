@@ -99,12 +99,16 @@ export function decodeStart(raw: unknown): StartMessage {
   const ok =
     (m.target === null || isTaskRef(m.target)) &&
     (m.subclass === null || isTaskRef(m.subclass)) &&
-    typeof m.state === 'object' && m.state !== null &&
+    typeof m.state === 'object' &&
+    m.state !== null &&
     Array.isArray(m.args) &&
     (m.kwargs === null || (typeof m.kwargs === 'object' && !Array.isArray(m.kwargs))) &&
-    typeof m.name === 'string' && typeof m.daemon === 'boolean' &&
-    Array.isArray(m.identity) && m.identity.every((n) => Number.isInteger(n)) &&
-    typeof m.parent === 'object' && m.parent !== null;
+    typeof m.name === 'string' &&
+    typeof m.daemon === 'boolean' &&
+    Array.isArray(m.identity) &&
+    m.identity.every((n) => Number.isInteger(n)) &&
+    typeof m.parent === 'object' &&
+    m.parent !== null;
   if (!ok) throw errors.badStartMessage('a field is missing or has the wrong type');
   return raw as StartMessage;
 }
@@ -113,6 +117,7 @@ export function decodeStart(raw: unknown): StartMessage {
 export function loadTask(ref: TaskRef, owner: string, what: 'target' | 'class' = 'target'): (...args: never[]) => unknown {
   let exports: unknown;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the user's module by path is the point
     exports = require(ref.module);
   } catch (error) {
     throw errors.unknownTask(owner, ref.module, ref.name, 'cannot be loaded: its module failed to load', error);

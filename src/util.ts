@@ -38,8 +38,7 @@ export function checkOptions(options: unknown): ProcessOptions {
   }
   for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) throw errors.unknownOption(key);
   const o = options as Record<keyof ProcessOptions, unknown>;
-  const bad = (key: keyof ProcessOptions, expected: string) =>
-    errors.invalidValue('Process()', `the '${key}' option`, expected, o[key]);
+  const bad = (key: keyof ProcessOptions, expected: string) => errors.invalidValue('Process()', `the '${key}' option`, expected, o[key]);
   if (o.target !== undefined && typeof o.target !== 'function' && !isTaskRef(o.target)) {
     throw bad('target', 'a function or a TaskRef { module, name }');
   }

@@ -29,11 +29,12 @@ const STREAMS_GRACE_MS = 1_000; // after exit, for pipes a stray grandchild migh
 const STDERR_KEEP_CHARS = 64 * 1024;
 
 // Per start method: fork copies memory and pickles nothing; spawn and forkserver pickle at start().
-// Forkserver children are children of the server process, which reaps them: no visible zombie.
+// Forkserver children are children of the server process, which reaps them: no visible zombie,
+// and their OS parent pid is the server's.
 const CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
   fork: ['inherits-parent-memory', 'visible-zombies'],
   spawn: ['serializes-arguments', 'visible-zombies'],
-  forkserver: ['serializes-arguments'],
+  forkserver: ['serializes-arguments', 'forked-by-server'],
 };
 
 interface Reply {
