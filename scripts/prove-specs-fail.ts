@@ -47,7 +47,9 @@ for (const [name, breakage] of entries) {
   const { failed, firstMessage } = failingRules(name, breakage.catches);
   const ok = breakage.catches.every((id) => failed.has(id));
   if (ok) caught++;
-  console.log(`| ${name} | ${breakage.catches.join(', ')} | ${[...failed].join(', ') || 'none'} | ${ok ? 'yes' : '**NO**'} | ${firstMessage.slice(0, 100)} |`);
+  console.log(
+    `| ${name} | ${breakage.catches.join(', ')} | ${[...failed].join(', ') || 'none'} | ${ok ? 'yes' : '**NO**'} | ${firstMessage.slice(0, 100)} |`,
+  );
 }
 console.log(`\n${caught} of ${entries.length} breakages caught`);
 process.exit(caught === entries.length ? 0 : 1);

@@ -30,7 +30,8 @@ const { values } = parseArgs({ options: { adapters: { type: 'string', default: '
 const choices = String(values.adapters).split(',');
 
 /** `cpython:spawn` is reported as the adapter names itself: `cpython-spawn`. */
-const implementationName = (choice: string): string => (choice.includes(':') ? choice.replace(':', '-') : choice === 'cpython' ? 'cpython-fork' : choice);
+const implementationName = (choice: string): string =>
+  choice.includes(':') ? choice.replace(':', '-') : choice === 'cpython' ? 'cpython-fork' : choice;
 
 function runSuite(choice: string): Map<string, { passed: number; failed: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mp-kit-report-'));
@@ -67,7 +68,11 @@ function expectations(name: string): Record<string, string> {
   }
 }
 
-function judge(rule: (typeof RULES)[number], counts: { passed: number; failed: number } | undefined, expected: string | undefined): Outcome {
+function judge(
+  rule: (typeof RULES)[number],
+  counts: { passed: number; failed: number } | undefined,
+  expected: string | undefined,
+): Outcome {
   if (rule.status === 'planned') return 'not yet specified';
   if (!counts || counts.passed + counts.failed === 0) return 'unsupported';
   if (counts.failed > 0) return expected ? 'expected failure' : 'fail';
@@ -83,7 +88,13 @@ for (const choice of choices) {
   for (const rule of RULES) {
     const counts = byRule.get(rule.id);
     const reason = expected[rule.id];
-    rows.push({ rule: rule.id, implementation: name, outcome: judge(rule, counts, reason), tests: counts ?? { passed: 0, failed: 0 }, ...(reason ? { reason } : {}) });
+    rows.push({
+      rule: rule.id,
+      implementation: name,
+      outcome: judge(rule, counts, reason),
+      tests: counts ?? { passed: 0, failed: 0 },
+      ...(reason ? { reason } : {}),
+    });
   }
 }
 

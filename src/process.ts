@@ -103,12 +103,15 @@ export class Process {
     installExitHooks();
   }
 
-  /** Resolves when the child has exited, or after `timeout` ms; rejects with AbortError on abort. */
-  join(options: JoinOptions = {}): Promise<void> {
+  /**
+   * Resolves when the child has exited, or after `timeout` ms; rejects with AbortError on abort.
+   * Misuse (not started, closed, bad options) rejects too: a Promise-returning method never throws.
+   */
+  async join(options: JoinOptions = {}): Promise<void> {
     const s = this.#live();
     if (s.popen === null) throw errors.joinBeforeStart(s.name);
     const { timeout, signal } = checkJoinOptions(options, s.name);
-    return s.popen.wait(timeout, signal).then(() => undefined);
+    await s.popen.wait(timeout, signal);
   }
 
   isAlive(): boolean {

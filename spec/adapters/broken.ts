@@ -60,12 +60,18 @@ export const BREAKAGES: Record<string, Breakage> = {
   'accepts-unknown-options': {
     catches: ['P2'],
     description: 'unknown constructor options are silently dropped',
-    wrap: (a) => ({ ...a, Process: ({ target, subclass, args, kwargs, name, daemon }) => a.Process(clean({ target, subclass, args, kwargs, name, daemon })) }),
+    wrap: (a) => ({
+      ...a,
+      Process: ({ target, subclass, args, kwargs, name, daemon }) => a.Process(clean({ target, subclass, args, kwargs, name, daemon })),
+    }),
   },
   'subclass-ignored': {
     catches: ['P3'],
     description: 'a subclass is replaced by a plain process running noop',
-    wrap: (a) => ({ ...a, Process: ({ subclass, args: _args, ...options }) => a.Process(subclass ? { ...options, target: 'noop' } : options) }),
+    wrap: (a) => ({
+      ...a,
+      Process: ({ subclass, args: _args, ...options }) => a.Process(subclass ? { ...options, target: 'noop' } : options),
+    }),
   },
   'names-not-counted': {
     catches: ['P4'],

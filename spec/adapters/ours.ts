@@ -4,7 +4,16 @@
  * are loaded from dist/ too, so the library finds a target's module the way it does for users.
  */
 import type * as Library from '../../src';
-import { CONTRACT_VERSION, UNSENDABLE, type Adapter, type Arg, type CreateAdapter, type Json, type ProcessHandle, type ProcessOptions } from '../adapter';
+import {
+  CONTRACT_VERSION,
+  UNSENDABLE,
+  type Adapter,
+  type Arg,
+  type CreateAdapter,
+  type Json,
+  type ProcessHandle,
+  type ProcessOptions,
+} from '../adapter';
 import { DIST } from '../harness/paths';
 
 const TASKS_MODULE = `${DIST}/fixtures/ts/tasks.js`;
@@ -37,7 +46,8 @@ function construct(options: ProcessOptions): Library.Process {
   const values = args.map(toValue);
   if (subclass !== undefined) {
     const Subclass = tasks[subclass];
-    if (typeof Subclass !== 'function') throw Object.assign(new Error(`no Process subclass '${subclass}' in ${TASKS_MODULE}`), { code: 'ERR_MP_UNKNOWN_TASK' });
+    if (typeof Subclass !== 'function')
+      throw Object.assign(new Error(`no Process subclass '${subclass}' in ${TASKS_MODULE}`), { code: 'ERR_MP_UNKNOWN_TASK' });
     const proc = new (Subclass as ProcessClass)(...values);
     if (rest.name !== undefined) proc.name = rest.name;
     if (rest.daemon !== undefined) proc.daemon = rest.daemon;

@@ -18,7 +18,8 @@ async function survivors(pids: readonly number[], grace: number): Promise<ProcEn
   }
 }
 
-const describe = (entries: readonly ProcEntry[]): string => entries.map((p) => `pid ${p.pid} (${p.cmd}, state ${p.state}, ppid ${p.ppid})`).join('; ');
+const describe = (entries: readonly ProcEntry[]): string =>
+  entries.map((p) => `pid ${p.pid} (${p.cmd}, state ${p.state}, ppid ${p.ppid})`).join('; ');
 
 /** After a test: every pid a handle had or an observation came from is gone; no zombie below us. */
 export async function checkTestLeaks(handles: readonly ProcessHandle[], observations: readonly Observation[]): Promise<void> {

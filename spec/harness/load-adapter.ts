@@ -58,7 +58,9 @@ export async function loadAdapter(choice: string): Promise<KitAdapter> {
 
 function checkAdapter(adapter: Adapter, choice: string): void {
   if (adapter.contractVersion !== CONTRACT_VERSION) {
-    throw new Error(`adapter '${choice}' implements contract version ${String(adapter.contractVersion)}, the kit needs ${CONTRACT_VERSION}`);
+    throw new Error(
+      `adapter '${choice}' implements contract version ${String(adapter.contractVersion)}, the kit needs ${CONTRACT_VERSION}`,
+    );
   }
   for (const flag of adapter.capabilities) {
     if (!(flag in CAPABILITIES)) {

@@ -76,18 +76,22 @@ describeRule('P11', (kit) => {
       ['argument', { target: 'ignoreArguments', args: [UNSENDABLE, 1] }],
       ['target', { target: UNSENDABLE }],
     ] as const;
-    it.each(cases)('an unsendable %s fails at start() where arguments are serialized, and runs where memory is inherited', async (_what, options) => {
-      const p = await kit.mp.Process({ ...options });
-      if (kit.mp.capabilities.has('serializes-arguments')) {
-        const error = await rejectsWithCode(() => p.start(), 'ERR_MP_NOT_SENDABLE');
-        expect(error.message.length).toBeGreaterThan(20);
-        expect(await p.pid()).toBeNull();
-        expect(await kit.mp.activeChildren()).toEqual([]);
-      } else {
-        await p.start();
-        await p.join();
-        expect(await p.exitCode()).toBe(0);
-      }
-    }, 20_000);
+    it.each(cases)(
+      'an unsendable %s fails at start() where arguments are serialized, and runs where memory is inherited',
+      async (_what, options) => {
+        const p = await kit.mp.Process({ ...options });
+        if (kit.mp.capabilities.has('serializes-arguments')) {
+          const error = await rejectsWithCode(() => p.start(), 'ERR_MP_NOT_SENDABLE');
+          expect(error.message.length).toBeGreaterThan(20);
+          expect(await p.pid()).toBeNull();
+          expect(await kit.mp.activeChildren()).toEqual([]);
+        } else {
+          await p.start();
+          await p.join();
+          expect(await p.exitCode()).toBe(0);
+        }
+      },
+      20_000,
+    );
   });
 });

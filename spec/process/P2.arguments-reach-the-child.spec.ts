@@ -31,7 +31,7 @@ describeRule('P2', (kit) => {
     expect(seen).toMatchObject({ first: 'meet', second: 18, kwargs: {} });
   }, 20_000);
 
-  it("an unknown constructor option such as age=18 is refused (seed 002 claims it becomes an attribute)", async () => {
+  it('an unknown constructor option such as age=18 is refused (seed 002 claims it becomes an attribute)', async () => {
     const error = await rejectsWithCode(() => kit.mp.Process({ target: 'noop', age: 18 }), 'ERR_MP_INVALID_OPTION');
     expect(error.message).toMatch(/age/);
     expect(await kit.mp.activeChildren()).toEqual([]);

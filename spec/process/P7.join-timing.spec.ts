@@ -12,7 +12,10 @@ import { describeRule } from '../harness/describe-rule';
  */
 describeRule('P7', (kit) => {
   const scenario = fc.array(fc.integer({ min: 5, max: 10 }), { minLength: 2, maxLength: 3 }).chain((units) =>
-    fc.record({ units: fc.constant(units), joinOrder: fc.shuffledSubarray([...units.keys()], { minLength: units.length, maxLength: units.length }) }),
+    fc.record({
+      units: fc.constant(units),
+      joinOrder: fc.shuffledSubarray([...units.keys()], { minLength: units.length, maxLength: units.length }),
+    }),
   );
 
   it('started together and joined in any order: about the longest, not the sum (property, 3 runs)', async () => {

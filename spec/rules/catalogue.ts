@@ -55,7 +55,8 @@ const process: Rule[] = [
     section: 'process',
     title: 'target, positional and keyword arguments reach the child; an unknown option is refused',
     seeds: ['002'],
-    claim: 'The child runs the given target with exactly the positional and keyword arguments given; a constructor option the API does not know is an error, not a new attribute.',
+    claim:
+      'The child runs the given target with exactly the positional and keyword arguments given; a constructor option the API does not know is an error, not a new attribute.',
     cpython: 'Process(target=f, args=(1,), age=18) raises TypeError: unexpected keyword argument.',
     seedErrors: 'Seed 002 claims Process(..., age=18) attaches an attribute age to the process object; CPython raises TypeError.',
     flags: ['property-based'],
@@ -66,9 +67,11 @@ const process: Rule[] = [
     section: 'process',
     title: "a subclass's overridden run() is what the child executes",
     seeds: ['002', '004'],
-    claim: "Subclassing Process and overriding run() makes the child execute that run(), with the attributes set in the subclass's constructor.",
+    claim:
+      "Subclassing Process and overriding run() makes the child execute that run(), with the attributes set in the subclass's constructor.",
     cpython: 'The child runs the subclass run(); attributes set in __init__ reach it (pickled under spawn, inherited under fork).',
-    seedErrors: "Seed 004's subclass run() sleeps on an undefined name, so its child dies with NameError (exit code 1) instead of printing the end line.",
+    seedErrors:
+      "Seed 004's subclass run() sleeps on an undefined name, so its child dies with NameError (exit code 1) instead of printing the end line.",
     flags: [],
     status: 'specified',
   },
@@ -77,8 +80,10 @@ const process: Rule[] = [
     section: 'process',
     title: 'each child has its own pid, its ppid is the parent, and names count up or are kept',
     seeds: ['000', '001', '002', '004'],
-    claim: "Every child gets a pid of its own; its parent pid is the creating process's pid; inside, the current process reports the child's pid and name; default names are Process-N with N counting up; a given name is kept.",
-    cpython: 'Default names are <Kind>Process-N internally but the name attribute reads Process-N; current_process() in the child has its pid and name.',
+    claim:
+      "Every child gets a pid of its own; its parent pid is the creating process's pid; inside, the current process reports the child's pid and name; default names are Process-N with N counting up; a given name is kept.",
+    cpython:
+      'Default names are <Kind>Process-N internally but the name attribute reads Process-N; current_process() in the child has its pid and name.',
     flags: [],
     status: 'specified',
   },
@@ -87,8 +92,10 @@ const process: Rule[] = [
     section: 'process',
     title: "a child's changes to module-level data are invisible to the parent, and the other way round",
     seeds: ['002', '004'],
-    claim: 'Processes do not share memory: module-level data a child changes stays changed only in the child, and what the parent changes after start() never reaches the child.',
-    cpython: "Under fork the child starts from a copy of the parent's memory (changes made before start() are visible to it); under spawn and forkserver it re-imports the module and sees import-time values. Either way no later change crosses.",
+    claim:
+      'Processes do not share memory: module-level data a child changes stays changed only in the child, and what the parent changes after start() never reaches the child.',
+    cpython:
+      "Under fork the child starts from a copy of the parent's memory (changes made before start() are visible to it); under spawn and forkserver it re-imports the module and sees import-time values. Either way no later change crosses.",
     seedErrors: "Seed 002 says the parent's data is copied into the child; that is fork's behaviour only (spawn and forkserver re-import).",
     flags: ['property-based'],
     status: 'specified',
@@ -108,7 +115,8 @@ const process: Rule[] = [
     section: 'process',
     title: 'children joined together take about the longest, start-then-join in a loop about the sum',
     seeds: ['001', '002'],
-    claim: "Children started together run concurrently, so joining them all takes about as long as the slowest, in any join order; starting and joining one at a time (seed 002's wrong optimisation) takes about the sum.",
+    claim:
+      "Children started together run concurrently, so joining them all takes about as long as the slowest, in any join order; starting and joining one at a time (seed 002's wrong optimisation) takes about the sum.",
     cpython: 'With 1, 2 and 3 s children: about 3.05 s together (any join order), about 6.05 s one at a time (reference, section 12).',
     flags: ['timing', 'property-based'],
     status: 'specified',
@@ -128,9 +136,12 @@ const process: Rule[] = [
     section: 'process',
     title: 'terminate() stops the child with SIGTERM (-15), kill() with SIGKILL (-9)',
     seeds: ['000', '001', '002', '004'],
-    claim: 'terminate() ends the child promptly by signal; the exit code is minus the signal number; right after terminate() the child may still look alive, after join() it does not.',
-    cpython: 'exitcode -15 after terminate(), -9 after kill(); is_alive() right after terminate() was True in 50/50 tries, False after 10 ms.',
-    seedErrors: 'Seed 004 prints is_alive() 1 ms after terminate() and claims False; it is usually still True then. Seed 001 is right that it may still be alive.',
+    claim:
+      'terminate() ends the child promptly by signal; the exit code is minus the signal number; right after terminate() the child may still look alive, after join() it does not.',
+    cpython:
+      'exitcode -15 after terminate(), -9 after kill(); is_alive() right after terminate() was True in 50/50 tries, False after 10 ms.',
+    seedErrors:
+      'Seed 004 prints is_alive() 1 ms after terminate() and claims False; it is usually still True then. Seed 001 is right that it may still be alive.',
     flags: ['timing', 'posix-only'],
     status: 'specified',
   },
@@ -139,7 +150,8 @@ const process: Rule[] = [
     section: 'process',
     title: 'exit code 0 on return, n on exit(n), 1 on an uncaught error with a message on stderr',
     seeds: ['001', '003'],
-    claim: "How the task ends decides the exit code: returning gives 0, an explicit exit with n gives n, an uncaught error gives 1 and prints the process's name and the error to stderr.",
+    claim:
+      "How the task ends decides the exit code: returning gives 0, an explicit exit with n gives n, an uncaught error gives 1 and prints the process's name and the error to stderr.",
     cpython: "sys.exit(n) gives n, an exception 1 with 'Process <name>:' and the traceback on stderr.",
     flags: ['property-based', 'whole-program'],
     status: 'specified',
@@ -149,7 +161,8 @@ const process: Rule[] = [
     section: 'process',
     title: 'misuse gets a clear error of the kind CPython gives, before anything starts',
     seeds: ['000', '002', '003', '004'],
-    claim: 'Starting twice, joining before start, setting daemon after start, closing a running process, using a closed one, terminating an unstarted one, naming an unknown task, and an unsendable target or argument (where arguments are serialized) are errors, raised before anything runs.',
+    claim:
+      'Starting twice, joining before start, setting daemon after start, closing a running process, using a closed one, terminating an unstarted one, naming an unknown task, and an unsendable target or argument (where arguments are serialized) are errors, raised before anything runs.',
     cpython:
       'AssertionError for start twice, join before start and daemon after start; ValueError for close while running and use after close; an unsendable argument fails at start() under spawn and forkserver (pickling) and is fine under fork.',
     deviation:
