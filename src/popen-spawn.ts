@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { AbortError, errors } from './errors';
-import type { StartMessage } from './reduction';
+import { toJsonText, type Json, type StartMessage } from './reduction';
 
 // Children always run compiled JavaScript: a TypeScript loader would add 30-300 ms to every start.
 // Under ts-jest this file runs from src/ as .ts, so the bootstrap is looked up in dist/src/.
@@ -45,7 +45,7 @@ export class Popen {
       for (const wake of [...this.#waiters]) wake();
     });
     // The callback swallows EPIPE: a child that dies before reading still ends through 'exit'.
-    child.send(message, () => {});
+    child.send(toJsonText(message as unknown as Json), () => {});
     child.channel?.unref();
     child.unref();
   }

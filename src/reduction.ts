@@ -2,7 +2,8 @@
  * What crosses a process boundary, and how: the start message (CPython's reduction.py).
  *
  * Wire format v1. A child receives exactly one message over the Node IPC channel
- * (child_process.fork with serialization 'json'), right after fork:
+ * (child_process.fork with serialization 'json'), right after fork: a string holding the JSON
+ * text (toJsonText) of
  *
  *   { v: 1, kind: 'start',
  *     target: TaskRef | null,        the function run() calls, by reference
@@ -19,7 +20,8 @@
  *
  * Values are JSON values only, checked strictly: JSON.stringify would silently turn undefined
  * into nothing, NaN into null and a Date into a string, and the child would run with other data
- * than the parent passed. A value that passes the check stringifies exactly (-0 becomes 0).
+ * than the parent passed. A value that passes the check round-trips exactly, -0 included (the
+ * text is built by toJsonText, because JSON.stringify writes -0 as 0; JSON.parse reads -0 back).
  * Any change to this shape bumps `v`.
  */
 import * as path from 'node:path';
@@ -90,8 +92,20 @@ export function encodeStart(parts: StartParts): StartMessage {
   return { v: 1, kind: 'start', target, subclass, state, args, kwargs, name, daemon, identity: [...parts.identity], parent };
 }
 
+/** JSON text of a checked value, exactly: unlike JSON.stringify it keeps -0 (as `-0`). */
+export function toJsonText(value: Json): string {
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(toJsonText).join(',')}]`;
+  return `{${Object.entries(value)
+    .map(([key, item]) => `${JSON.stringify(key)}:${toJsonText(item)}`)
+    .join(',')}}`;
+}
+
 /** Checks a received message enough to fail clearly when parent and child disagree on the format. */
-export function decodeStart(raw: unknown): StartMessage {
+export function decodeStart(text: unknown): StartMessage {
+  if (typeof text !== 'string') throw errors.badStartMessage(`got ${typeof text} instead of JSON text`);
+  const raw: unknown = JSON.parse(text);
   if (typeof raw !== 'object' || raw === null) throw errors.badStartMessage(`got ${typeof raw}`);
   const m = raw as Partial<Record<keyof StartMessage, unknown>>;
   if (m.v !== 1) throw errors.badStartMessage(`got version ${JSON.stringify(m.v)}`);

@@ -83,7 +83,7 @@ const process: Rule[] = [
     claim:
       "Every child gets a pid of its own; its parent pid is the creating process's pid; inside, the current process reports the child's pid and name; default names are Process-N with N counting up; a given name is kept.",
     cpython:
-      'Default names are <Kind>Process-N internally but the name attribute reads Process-N; current_process() in the child has its pid and name.',
+      "Default names are Process-N (ForkProcess-N etc. only when created through a context object); current_process() in the child has its pid and name. Under forkserver the child's OS parent is the fork server, while parent_process() still names the creator (capability 'forked-by-server').",
     flags: [],
     status: 'specified',
   },
