@@ -1,15 +1,9 @@
-/** The one start method: a fresh Node process running the compiled bootstrap (CPython's popen_spawn_posix). */
-import { fork, type ChildProcess } from 'node:child_process';
+/** The one start method: a Node process running the compiled bootstrap (CPython's popen_spawn_posix), booted ahead by standby.ts. */
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import * as path from 'node:path';
 import { AbortError, errors } from './errors';
 import { toJsonText, type Json, type StartMessage } from './reduction';
-
-// Children always run compiled JavaScript: a TypeScript loader would add 30-300 ms to every start.
-// Under ts-jest this file runs from src/ as .ts, so the bootstrap is looked up in dist/src/.
-const BOOTSTRAP = __filename.endsWith('.ts')
-  ? path.join(__dirname, '..', 'dist', 'src', 'bootstrap.js')
-  : path.join(__dirname, 'bootstrap.js');
+import { takeChild } from './standby';
 
 /** Python's exit code convention: the child's exit status, or minus the signal that killed it. */
 function toReturnCode(code: number | null, signal: NodeJS.Signals | null): number {
@@ -33,9 +27,7 @@ export class Popen {
 
   /** Forks the child and sends it `message`; `onExit` runs once with the return code. */
   constructor(message: StartMessage, onExit: (returnCode: number) => void) {
-    const child = fork(BOOTSTRAP, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
-    // Failed kill()s and sends after the child died are expected races; its end is read from 'exit'.
-    child.on('error', () => {});
+    const child = takeChild();
     if (child.pid === undefined) throw errors.spawnFailed(message.name);
     this.pid = child.pid;
     this.#child = child;

@@ -103,6 +103,7 @@ const createAdapter: CreateAdapter = async () => {
       for (const p of running) p.kill();
       await Promise.all(running.map((p) => p.join()));
       created.length = 0;
+      await lib.stopStandby(); // the library's booted-ahead spare child is ours to end, too
     },
   };
   return adapter;
