@@ -1,11 +1,11 @@
 /**
- * One Jest project per adapter under test (KIT_ADAPTERS, comma-separated; default: ours and CPython
- * with fork), plus the `kit` project that checks the catalogue and the harness itself. Specs run in
+ * One Jest project per adapter under test (KIT_ADAPTERS, comma-separated, or KIT_ADAPTER for one;
+ * default: ours and CPython with fork), plus the `kit` project that checks the catalogue and the harness itself. Specs run in
  * band: on a 2-core machine, parallel spec files would make every timing bound meaningless.
  */
 import type { Config } from 'jest';
 
-const adapters = (process.env.KIT_ADAPTERS ?? 'ours,cpython:fork')
+const adapters = (process.env.KIT_ADAPTERS ?? process.env.KIT_ADAPTER ?? 'ours,cpython:fork')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
