@@ -4,13 +4,12 @@
  * their reason, in spec/expectations/<adapter name>.json; an unexpected pass is reported too.
  * Options: --adapters ours,cpython:fork,... (default: ours and CPython with all three start methods).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT as ROOT } from '../spec/harness/paths';
 import { RULES, SEEDS } from '../spec/rules/catalogue';
+import { runRules, type RuleResult } from './run-jest-json';
 
 type Outcome = 'pass' | 'fail' | 'expected failure' | 'unexpected pass' | 'unsupported' | 'not yet specified';
 
@@ -22,43 +21,12 @@ interface Row {
   reason?: string;
 }
 
-interface JestJson {
-  testResults: { assertionResults: { ancestorTitles: string[]; status: string }[] }[];
-}
-
 const { values } = parseArgs({ options: { adapters: { type: 'string', default: 'ours,cpython:fork,cpython:spawn,cpython:forkserver' } } });
 const choices = String(values.adapters).split(',');
 
 /** `cpython:spawn` is reported as the adapter names itself: `cpython-spawn`. */
 const implementationName = (choice: string): string =>
   choice.includes(':') ? choice.replace(':', '-') : choice === 'cpython' ? 'cpython-fork' : choice;
-
-function runSuite(choice: string): Map<string, { passed: number; failed: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mp-kit-report-'));
-  const out = join(dir, 'results.json');
-  try {
-    spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--selectProjects', choice, '--json', `--outputFile=${out}`], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, KIT_ADAPTERS: choice },
-    });
-    const results = JSON.parse(readFileSync(out, 'utf8')) as JestJson;
-    const byRule = new Map<string, { passed: number; failed: number }>();
-    for (const file of results.testResults) {
-      for (const test of file.assertionResults) {
-        const id = /^([A-Z]+\d+):/.exec(test.ancestorTitles[0] ?? '')?.[1];
-        if (!id) continue;
-        const counts = byRule.get(id) ?? { passed: 0, failed: 0 };
-        if (test.status === 'passed') counts.passed++;
-        else if (test.status === 'failed') counts.failed++;
-        byRule.set(id, counts);
-      }
-    }
-    return byRule;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function expectations(name: string): Record<string, string> {
   try {
@@ -68,11 +36,7 @@ function expectations(name: string): Record<string, string> {
   }
 }
 
-function judge(
-  rule: (typeof RULES)[number],
-  counts: { passed: number; failed: number } | undefined,
-  expected: string | undefined,
-): Outcome {
+function judge(rule: (typeof RULES)[number], counts: RuleResult | undefined, expected: string | undefined): Outcome {
   if (rule.status === 'planned') return 'not yet specified';
   if (!counts || counts.passed + counts.failed === 0) return 'unsupported';
   if (counts.failed > 0) return expected ? 'expected failure' : 'fail';
@@ -83,7 +47,7 @@ const rows: Row[] = [];
 for (const choice of choices) {
   const name = implementationName(choice);
   process.stderr.write(`running the suite against ${name}...\n`);
-  const byRule = runSuite(choice);
+  const byRule = runRules(choice);
   const expected = expectations(name);
   for (const rule of RULES) {
     const counts = byRule.get(rule.id);
@@ -92,7 +56,7 @@ for (const choice of choices) {
       rule: rule.id,
       implementation: name,
       outcome: judge(rule, counts, reason),
-      tests: counts ?? { passed: 0, failed: 0 },
+      tests: { passed: counts?.passed ?? 0, failed: counts?.failed ?? 0 },
       ...(reason ? { reason } : {}),
     });
   }

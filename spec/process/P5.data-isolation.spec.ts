@@ -38,26 +38,36 @@ describeRule('P5', (kit) => {
         const gate = join(kit.tmpDir, `gate-${run++}`);
         const p = await kit.mp.Process({ target: 'isolationProbe', args: [childOps, gate] });
         await p.start();
-        const pid = await p.pid();
-        const mine = (event: string) => kit.observations.of(event).find((o) => o.pid === pid)?.list;
-        await kit.observations.waitFor('after', run); // this run's child has changed its copy
+        try {
+          const pid = await p.pid();
+          const mine = (event: string) => kit.observations.of(event).find((o) => o.pid === pid)?.list;
+          await kit.observations.waitFor('after', run); // this run's child has changed its copy
 
-        // What the child started from: a copy of the parent (fork) or the module as imported.
-        expect(mine('before')).toEqual(inherits ? atStart : []);
-        const childView = model(inherits ? atStart : [], childOps);
-        expect(mine('after')).toEqual(childView);
+          // What the child started from: a copy of the parent (fork) or the module as imported.
+          expect(mine('before')).toEqual(inherits ? atStart : []);
+          const childView = model(inherits ? atStart : [], childOps);
+          expect(mine('after')).toEqual(childView);
 
-        // The child's changes are not in the parent; the parent now changes its own copy.
-        expect(await kit.mp.callInParent('readGlobal')).toEqual(atStart);
-        expect(await kit.mp.callInParent('applyToGlobal', [parentAfter])).toEqual(model(atStart, parentAfter));
+          // The child's changes are not in the parent; the parent now changes its own copy.
+          expect(await kit.mp.callInParent('readGlobal')).toEqual(atStart);
+          expect(await kit.mp.callInParent('applyToGlobal', [parentAfter])).toEqual(model(atStart, parentAfter));
 
-        writeFileSync(gate, '');
-        await p.join();
-        expect(await p.exitCode()).toBe(0);
-        // ... and the parent's later changes never reached the child.
-        expect(mine('final')).toEqual(childView);
+          writeFileSync(gate, '');
+          await p.join();
+          expect(await p.exitCode()).toBe(0);
+          // ... and the parent's later changes never reached the child.
+          expect(mine('final')).toEqual(childView);
+        } finally {
+          // A failed check (fast-check goes on shrinking) must not leave the probe waiting for its gate.
+          writeFileSync(gate, '');
+          await p.join();
+        }
       }),
-      { numRuns: 5 },
+      {
+        numRuns: 5,
+        // -0 must survive every copy (JSON.stringify would make it 0; CPython keeps -0.0).
+        examples: [[[{ op: 'append', value: -0 }], [{ op: 'append', value: { k: -0 } }], [{ op: 'set', value: [-0] }]]],
+      },
     );
     await kit.mp.callInParent('resetGlobal');
   }, 60_000);
