@@ -25,7 +25,7 @@ const common: ProjectConfig = {
   },
   transformIgnorePatterns: ['/node_modules/(?!get-port/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  modulePathIgnorePatterns: ['<rootDir>/dist/spec/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/spec/', '<rootDir>/.stryker-tmp/'],
   setupFiles: ['<rootDir>/spec/harness/fast-check-setup.ts'],
 };
 
