@@ -237,7 +237,7 @@ function check(value: unknown, at: string, owner: string, ancestors: Set<object>
  * A plain object or array, from any realm (Jest runs tests in a vm context): its prototype is
  * null or the realm's own Object.prototype / Array.prototype, recognised by shape, not identity.
  */
-function isPlain(obj: object, kind: 'Object' | 'Array'): boolean {
+export function isPlain(obj: object, kind: 'Object' | 'Array'): boolean {
   const proto: unknown = Object.getPrototypeOf(obj);
   if (proto === null) return kind === 'Object';
   if (proto === (kind === 'Object' ? Object.prototype : Array.prototype)) return true;

@@ -2,7 +2,7 @@
 import { constants } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { errors } from './errors';
-import { isTaskRef, type TaskRef } from './reduction';
+import { isPlain, isTaskRef, type TaskRef } from './reduction';
 
 /** Any function: parameters are `never` so that every function type is assignable to it. */
 export type Task = (...args: never[]) => unknown;
@@ -44,7 +44,8 @@ export function checkOptions(options: unknown): ProcessOptions {
   }
   if (isTaskRef(o.target) && !isAbsolute(o.target.module)) throw bad('target', 'a TaskRef whose module is an absolute path');
   if (o.args !== undefined && !Array.isArray(o.args)) throw bad('args', 'an array');
-  if (o.kwargs !== undefined && !isPlainObject(o.kwargs)) throw bad('kwargs', 'a plain object');
+  if (o.kwargs !== undefined && (typeof o.kwargs !== 'object' || o.kwargs === null || !isPlain(o.kwargs, 'Object')))
+    throw bad('kwargs', 'a plain object');
   if (o.name !== undefined && typeof o.name !== 'string') throw bad('name', 'a string');
   if (o.daemon !== undefined && typeof o.daemon !== 'boolean') throw bad('daemon', 'a boolean');
   return o as ProcessOptions;
@@ -64,10 +65,4 @@ export function checkJoinOptions(options: unknown, name: string): JoinOptions {
   }
   // As in CPython, a negative timeout means "do not wait".
   return { timeout: timeout === undefined ? undefined : Math.max(0, timeout), signal: signal as AbortSignal | undefined };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === null || Object.getPrototypeOf(proto) === null;
 }
