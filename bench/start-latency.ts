@@ -15,8 +15,9 @@ import { parseArgs } from 'node:util';
 import type { CreateAdapter } from '../spec/adapter';
 import cpython from '../spec/adapters/cpython';
 import ours from '../spec/adapters/ours';
-import { Observations, epochNow } from '../spec/harness/observations';
-import { median } from '../spec/harness/overhead';
+import { monotonicNow } from '../spec/harness/clock';
+import { Observations } from '../spec/harness/observations';
+import { median } from '../spec/harness/yardstick';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const runs = Number(values.runs);
@@ -37,7 +38,7 @@ async function startLatency(create: CreateAdapter, startMethod: string | undefin
     for (let i = 0; i <= runs; i++) {
       const observations = new Observations();
       const p = await mp.Process({ target: 'reportIdentity', args: ['bench'] });
-      const before = epochNow();
+      const before = monotonicNow();
       await p.start();
       const [first] = await observations.waitFor('identity');
       await p.join();

@@ -44,7 +44,8 @@ export const ERROR_CODES = {
   ERR_MP_NOT_STARTED: 'join/terminate/kill before start() (CPython: AssertionError, or AttributeError on _popen)',
   ERR_MP_STILL_RUNNING: 'close() while the process runs (CPython: ValueError)',
   ERR_MP_CLOSED: 'use of a closed process object (CPython: ValueError "process object is closed")',
-  ERR_MP_INVALID_OPTION: 'unknown or ill-typed constructor option (CPython: TypeError)',
+  ERR_MP_INVALID_OPTION:
+    'an unknown constructor option, args that is not a sequence, kwargs that is not a mapping, or a group other than null (CPython: TypeError, AssertionError for group). CPython accepts ill-typed values of known options (name=42 stays 42); an implementation may refuse them with this code, as a documented deviation',
   ERR_MP_UNKNOWN_TASK: 'the named task does not exist in the fixture module',
   ERR_MP_NOT_SENDABLE: 'a target or argument cannot cross the process boundary (CPython: PicklingError and kin)',
   ERR_MP_DAEMON_CHILDREN: 'a daemon process tried to start a child (CPython: AssertionError)',
@@ -61,14 +62,16 @@ export interface KitError extends Error {
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /**
  * Stands for "a value that cannot cross a process boundary": the adapter replaces it with its
- * language's typical one (a closure in TypeScript, a lambda in Python). As `target` it means an
- * unsendable task.
+ * language's typical one, a function local to another function (a closure in TypeScript, a nested
+ * def in Python) named UNSENDABLE_NAME, so that an error about it can be checked for naming it. As
+ * `target` it means an unsendable task.
  */
 export const UNSENDABLE: unique symbol = Symbol.for('mp-kit.unsendable');
+export const UNSENDABLE_NAME = 'unsendableValue';
 export type Arg = Json | typeof UNSENDABLE;
 
 export interface ProcessOptions {
-  /** Name of a fixture task, or UNSENDABLE. Exactly one of target/subclass (or neither: a no-op run). */
+  /** Name of a fixture task, or UNSENDABLE. At most one of target/subclass; neither: a process whose run() does nothing. */
   target?: string | typeof UNSENDABLE;
   /** Name of a fixture Process subclass; it is constructed with `args` (its own constructor arguments). */
   subclass?: string;
@@ -80,9 +83,17 @@ export interface ProcessOptions {
   [unknownOption: string]: unknown;
 }
 
-/** A process handle. Every property of Python's Process becomes an async getter here. */
+/**
+ * A process handle. Every property of Python's Process becomes an async getter here.
+ *
+ * Obligations the harness checks: once start() has resolved, pid() is the child's own pid (never
+ * the parent's) and stays so after join(); one handle is one OS process, which ends when its task
+ * ends; an unknown task fails no later than start().
+ */
 export interface ProcessHandle {
   start(): Promise<void>;
+  /** Runs the task in the calling process itself, as Python's `p.run()` called directly (no child). */
+  run(): Promise<void>;
   /** Resolves when the child ended, or after `timeout` ms with the child still running. */
   join(options?: { timeout?: number }): Promise<void>;
   isAlive(): Promise<boolean>;

@@ -52,10 +52,11 @@ export class Process {
     const init = pendingInit;
     pendingInit = undefined;
     const o = checkOptions(options);
-    // CPython counts every Process, named or not, and prefixes the identity of the creator.
+    // CPython counts every Process, named or not, and prefixes the identity of the creator. The
+    // default name is the class's own: `Process-3`, or `MyProcess-3` for a subclass.
     const identity = init?.identity ?? [...currentIdentity(), ++counter];
     this.#s = {
-      name: o.name || `Process-${identity.join(':')}`,
+      name: o.name || `${new.target.name || 'Process'}-${identity.join(':')}`,
       daemon: o.daemon ?? (current ? stateOf(current).daemon : false),
       identity,
       target: o.target ?? null,

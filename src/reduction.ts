@@ -206,7 +206,8 @@ function check(value: unknown, at: string, owner: string, ancestors: Set<object>
     case 'undefined':
       throw errors.notSendableValue(owner, at, 'is undefined');
     case 'function':
-      throw errors.notSendableValue(owner, at, 'is a function');
+      // Named, so the user finds it: `args[0] is the function onDone`.
+      throw errors.notSendableValue(owner, at, `is the function ${value.name || '(anonymous)'}`);
     case 'symbol':
       throw errors.notSendableValue(owner, at, 'is a symbol');
     case 'bigint':

@@ -15,6 +15,8 @@ export interface ProcessOptions {
   kwargs?: Record<string, unknown>;
   name?: string;
   daemon?: boolean;
+  /** Python's `group`, kept for the one-to-one mapping: it must be null or absent, as in CPython. */
+  group?: null;
 }
 
 export interface JoinOptions {
@@ -23,7 +25,7 @@ export interface JoinOptions {
   signal?: AbortSignal;
 }
 
-const OPTION_KEYS = new Set(['target', 'args', 'kwargs', 'name', 'daemon']);
+const OPTION_KEYS = new Set(['target', 'args', 'kwargs', 'name', 'daemon', 'group']);
 
 /** -15 -> '-SIGTERM', as CPython's _exitcode_to_name; other codes unchanged. */
 export function exitCodeName(code: number): string {
@@ -48,6 +50,7 @@ export function checkOptions(options: unknown): ProcessOptions {
     throw bad('kwargs', 'a plain object');
   if (o.name !== undefined && typeof o.name !== 'string') throw bad('name', 'a string');
   if (o.daemon !== undefined && typeof o.daemon !== 'boolean') throw bad('daemon', 'a boolean');
+  if (o.group !== undefined && o.group !== null) throw bad('group', 'null (as in Python, where it must be None for now)');
   return o as ProcessOptions;
 }
 

@@ -207,7 +207,7 @@ export class Agent {
     }
     this.pending.delete(reply.id);
     if (reply.ok) pending.resolve(reply.result ?? null);
-    else pending.reject(pythonError(this.name, reply.error ?? { type: 'ProtocolError', message: line }, pending.site));
+    else pending.reject(pythonError(this.name, reply.error ?? { type: 'ProtocolError', message: line }, pending.site, pending.op));
   }
 
   private onStderr(chunk: string): void {

@@ -18,6 +18,8 @@ interface Rule {
   types: readonly string[];
   /** Omitted: any message of these types. */
   message?: RegExp;
+  /** Only for failures of this agent op (agent-protocol.md), e.g. the constructor's `create`. */
+  op?: string;
   code: Code;
 }
 
@@ -32,6 +34,15 @@ const RULES: readonly Rule[] = [
   { types: ['ValueError'], message: /^Cannot close a process while it is still running/, code: 'ERR_MP_STILL_RUNNING' },
   { types: ['ValueError'], message: /^process object is closed$/, code: 'ERR_MP_CLOSED' },
   { types: ['TypeError'], message: /unexpected keyword argument/, code: 'ERR_MP_INVALID_OPTION' },
+  // The constructor's own checks: args must be iterable (`tuple(args)`), kwargs a mapping
+  // (`dict(kwargs)`), and `assert group is None`. Raised by `create` only, so only mapped there.
+  {
+    types: ['TypeError', 'ValueError'],
+    op: 'create',
+    message: /is not iterable$|^cannot convert dictionary update sequence|^dictionary update sequence/,
+    code: 'ERR_MP_INVALID_OPTION',
+  },
+  { types: ['AssertionError'], op: 'create', message: /^group argument must be None/, code: 'ERR_MP_INVALID_OPTION' },
   { types: ['UnknownTask'], code: 'ERR_MP_UNKNOWN_TASK' },
   { types: ['_pickle.PicklingError', 'pickle.PicklingError'], code: 'ERR_MP_NOT_SENDABLE' },
   { types: ['AttributeError'], message: /^Can't pickle local object/, code: 'ERR_MP_NOT_SENDABLE' },
@@ -41,9 +52,11 @@ const RULES: readonly Rule[] = [
   { types: ['ProtocolError'], code: AGENT_CODE },
 ];
 
-/** The kit code for a Python exception; `ERR_MP_PYTHON` when no rule matches. */
-export function codeFor(pythonType: string, message: string): string {
-  const rule = RULES.find((r) => r.types.includes(pythonType) && (r.message === undefined || r.message.test(message)));
+/** The kit code for a Python exception raised by agent op `op`; `ERR_MP_PYTHON` when no rule matches. */
+export function codeFor(pythonType: string, message: string, op?: string): string {
+  const rule = RULES.find(
+    (r) => r.types.includes(pythonType) && (r.message === undefined || r.message.test(message)) && (r.op === undefined || r.op === op),
+  );
   return rule ? rule.code : UNMAPPED_CODE;
 }
 
@@ -51,10 +64,10 @@ export function codeFor(pythonType: string, message: string): string {
  * The rejection for a failed request: "[cpython-fork] AssertionError: cannot start a process twice",
  * then Python's traceback, then the caller's stack (`site`, captured when the request was made).
  */
-export function pythonError(adapterName: string, error: WireError, site?: Error): KitError {
+export function pythonError(adapterName: string, error: WireError, site?: Error, op?: string): KitError {
   const traceback = error.traceback ? `\n${error.traceback.trimEnd()}` : '';
   const kitError = new Error(`[${adapterName}] ${error.type}: ${error.message}${traceback}`) as KitError;
-  kitError.code = codeFor(error.type, error.message);
+  kitError.code = codeFor(error.type, error.message, op);
   kitError.pythonType = error.type;
   withSite(kitError, site);
   return kitError;

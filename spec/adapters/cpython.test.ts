@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import createAdapter from './cpython';
 import { DIST } from '../harness/paths';
-import { descendants, exists } from '../harness/proc';
+import { descendants, readProc } from '../harness/proc';
+
+const exists = (pid: number): boolean => readProc(pid) !== null;
 
 async function gone(pids: number[], within: number): Promise<number[]> {
   const deadline = Date.now() + within;

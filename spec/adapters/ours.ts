@@ -7,6 +7,7 @@ import type * as Library from '../../src';
 import {
   CONTRACT_VERSION,
   UNSENDABLE,
+  UNSENDABLE_NAME,
   type Adapter,
   type Arg,
   type CreateAdapter,
@@ -25,10 +26,11 @@ const tasks = require(TASKS_MODULE) as Record<string, unknown>;
 
 type ProcessClass = new (...args: unknown[]) => Library.Process;
 
-/** A closure: the typical thing that cannot cross a process boundary in JavaScript. */
+/** A closure named UNSENDABLE_NAME: the typical thing that cannot cross a process boundary in JavaScript. */
 const unsendable = (): Arg => {
   const captured = Date.now();
-  return (() => captured) as unknown as Arg;
+  const closure = { [UNSENDABLE_NAME]: () => captured }[UNSENDABLE_NAME]!; // a computed key names the function
+  return closure as unknown as Arg;
 };
 
 const toValue = (arg: Arg): unknown => (arg === UNSENDABLE ? unsendable() : arg);
@@ -43,23 +45,31 @@ function resolveTarget(target: ProcessOptions['target']): unknown {
 
 function construct(options: ProcessOptions): Library.Process {
   const { target, subclass, args = [], kwargs, ...rest } = options;
-  const values = args.map(toValue);
+  // Anything that is not an array goes to the library as is, for it to refuse (never a throw here).
+  const values = Array.isArray(args) ? args.map(toValue) : args;
   if (subclass !== undefined) {
     const Subclass = tasks[subclass];
     if (typeof Subclass !== 'function')
       throw Object.assign(new Error(`no Process subclass '${subclass}' in ${TASKS_MODULE}`), { code: 'ERR_MP_UNKNOWN_TASK' });
-    const proc = new (Subclass as ProcessClass)(...values);
+    const proc = new (Subclass as ProcessClass)(...(values as unknown[]));
     if (rest.name !== undefined) proc.name = rest.name;
     if (rest.daemon !== undefined) proc.daemon = rest.daemon;
     return proc;
   }
-  const kw = kwargs === undefined ? {} : { kwargs: Object.fromEntries(Object.entries(kwargs).map(([k, v]) => [k, toValue(v)])) };
+  const isMapping = typeof kwargs === 'object' && kwargs !== null && !Array.isArray(kwargs);
+  const kw =
+    kwargs === undefined
+      ? {}
+      : { kwargs: isMapping ? Object.fromEntries(Object.entries(kwargs).map(([k, v]) => [k, toValue(v)])) : kwargs };
   return new lib.Process({ ...rest, ...kw, args: values, target: resolveTarget(target) } as Library.ProcessOptions);
 }
 
 function handleOf(proc: Library.Process): ProcessHandle {
   return {
     start: async () => proc.start(),
+    run: async () => {
+      await proc.run();
+    },
     join: async (options) => proc.join(options),
     isAlive: async () => proc.isAlive(),
     terminate: async () => proc.terminate(),

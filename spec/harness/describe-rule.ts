@@ -1,17 +1,55 @@
 /**
  * describeRule(id, body): the one way a spec file states which rule it checks. The title comes
- * from the catalogue (`P7: <title>`), the adapter from the Jest project, and every test gets the
- * dangling-process check; the adapter is passed explicitly, never through a global.
+ * from the catalogue (`P7: <title>`), the adapter from the Jest project, and the adapter is passed
+ * explicitly (kit.mp), never through a global. Tests are declared with kit.test(), which gives each
+ * test what the kit guarantees:
+ *
+ * - a budget: every adapter call and wait rejects, naming itself, before Jest's own timeout;
+ * - after the body, whatever the test started is ended and reaped (SIGKILL to processes proven to
+ *   be the test's, then join()), so a failure never cascades into the next test;
+ * - a leak (a process the test left running, or a zombie) fails a test that otherwise passed,
+ *   and is not reported on top of a test's own failure;
+ * - known failures of this implementation (spec/expectations/) are checked, not skipped.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProcessHandle, ProcessOptions } from '../adapter';
 import { ruleById } from '../rules/catalogue';
-import { checkNoDescendants, checkTestLeaks } from './leaks';
+import { RuleViolation, fail, show } from './checks';
+import { monotonicNow } from './clock';
+import { stopWatching } from './exit-watch';
+import { loadExpectations, type Expectation } from './expectations';
+import { checkNoDescendants, endLeftovers } from './leaks';
 import { currentChoice, loadAdapter, type KitAdapter } from './load-adapter';
-import { Observations } from './observations';
-import { measureOverhead, type Overhead } from './overhead';
+import { Observations, writerOf } from './observations';
+import { describeEntries, descendants, type ProcessId } from './proc';
 import { runProgram, type ProgramResult } from './programs';
+import { boundsFrom, measureYardstick, type Bounds } from './yardstick';
+
+/** A child started through kit.start(): its handle, identity and the kit's own timings (monotonic ms). */
+export interface Started {
+  handle: ProcessHandle;
+  pid: number;
+  /** Null when it had already ended and been reaped by the time the kit read /proc. */
+  id: ProcessId | null;
+  startCalledAt: number;
+  startReturnedAt: number;
+  /** When /proc first showed it ended: the real exit, independent of the implementation. */
+  exited: Promise<number>;
+}
+
+/** A file whose creation ends a gated fixture task (gatedExit, isolationProbe): the harness decides when. */
+export interface Gate {
+  readonly file: string;
+  open(): void;
+}
+
+export interface TestOptions {
+  /** Milliseconds the body may take, cleanup not included (default 20 s). */
+  budget?: number;
+}
 
 export interface Kit {
   /** The adapter under test (valid inside tests and hooks). */
@@ -20,25 +58,70 @@ export interface Kit {
   readonly observations: Observations;
   /** A temp folder for this spec file, removed after it. */
   readonly tmpDir: string;
-  /** Overhead of this adapter, measured once per spec file, in this run. */
-  overhead(): Promise<Overhead>;
+  /** Declares a test of this rule (see the file comment). */
+  test(title: string, body: () => Promise<void>, options?: TestOptions): void;
+  /** Timing bounds from the harness's own yardstick, measured now (spec/harness/yardstick.ts). */
+  bounds(): Promise<Bounds>;
+  /** Creates and starts a process; the kit times start() and watches the real exit. */
+  start(options: ProcessOptions): Promise<Started>;
+  /** The kit's record of a started handle (for handles started with handle.start() directly). */
+  started(handle: ProcessHandle): Started;
+  /** Ends and reaps what the current test started so far (between runs of a property). */
+  cleanup(): Promise<void>;
+  /** A new, closed gate in this spec file's temp folder. */
+  gate(): Gate;
+  /** Processes below Jest now, by identity: pass to expectNothingStarted(). */
+  processTree(): ProcessId[];
+  /**
+   * Shows that nothing was started since `before`, from the harness's own view (the process tree
+   * and the observation channel), never from the implementation's activeChildren(): waits as long
+   * as a start may take, then fails naming any new process or record.
+   */
+  expectNothingStarted(before: readonly ProcessId[], after: string): Promise<void>;
+  /** The test leaves `pid` running on purpose; the kit ends it after the test without calling it a leak. */
+  leaveRunning(pid: number, why: string): void;
   /** Runs a fixture main program of this adapter's language. */
   runProgram(name: string, args?: string[]): Promise<ProgramResult>;
 }
+
+const DEFAULT_BUDGET_MS = 20_000;
+const CLEANUP_MS = 20_000;
+const LOAD_TIMEOUT_MS = 60_000;
+
+const same = (a: ProcessId, b: ProcessId): boolean => a.pid === b.pid && a.startTime === b.startTime;
 
 export function describeRule(id: string, body: (kit: Kit) => void): void {
   const rule = ruleById(id);
   if (rule.status !== 'specified') throw new Error(`rule ${id} is ${rule.status}: mark it specified in the catalogue first`);
   describe(`${id}: ${rule.title}`, () => {
     let adapter: KitAdapter | undefined;
+    let expectations = new Map<string, Expectation>();
     let observations: Observations | undefined;
-    let overhead: Promise<Overhead> | undefined;
     let tmpDir: string | undefined;
+    let gates = 0;
+
+    const mp = (): KitAdapter => {
+      if (!adapter) throw new Error('kit.mp is only available inside tests and hooks');
+      return adapter;
+    };
+    const startedOf = (handle: ProcessHandle): Started => {
+      const entry = mp().ledger.entryOf(handle);
+      if (!entry || entry.startCalledAt === undefined || entry.startReturnedAt === undefined) {
+        throw new Error('kit.started(): this handle was not started in the current test');
+      }
+      return {
+        handle,
+        pid: entry.pid,
+        id: entry.id,
+        startCalledAt: entry.startCalledAt,
+        startReturnedAt: entry.startReturnedAt,
+        exited: entry.exited,
+      };
+    };
 
     const kit: Kit = {
       get mp() {
-        if (!adapter) throw new Error('kit.mp is only available inside tests and hooks');
-        return adapter;
+        return mp();
       },
       get observations() {
         if (!observations) throw new Error('kit.observations is only available inside tests');
@@ -48,26 +131,106 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
         tmpDir ??= mkdtempSync(join(tmpdir(), 'mp-kit-spec-'));
         return tmpDir;
       },
-      overhead: () => (overhead ??= measureOverhead(kit.mp)),
-      runProgram: (name, args = []) => runProgram(kit.mp.program(name, args)),
+      test(title, testBody, { budget = DEFAULT_BUDGET_MS } = {}) {
+        it(
+          title,
+          async () => {
+            const key = `${id} › ${title}`;
+            const expected = expectations.get(key);
+            observations = new Observations();
+            const a = mp();
+            a.ledger.reset();
+            a.setDeadline(monotonicNow() + budget);
+            let failure: unknown;
+            try {
+              await testBody();
+            } catch (error) {
+              failure = error;
+            }
+            a.setDeadline(undefined);
+            // Children the test never had a handle for (grandchildren) are known from their own records.
+            for (const o of observations.all())
+              if (typeof o.st === 'number' && !a.ledger.isProtected(o.pid)) a.ledger.addObserved(writerOf(o));
+            let leak: string | null;
+            try {
+              leak = await endLeftovers(a.ledger);
+            } finally {
+              stopWatching();
+            }
+            if (failure === undefined && leak !== null) {
+              failure = new RuleViolation(`leak: the test left processes behind (each must end and be joined): ${leak}`);
+            }
+            settle(key, failure, expected, a.name);
+          },
+          budget + CLEANUP_MS,
+        );
+      },
+      bounds: async () => boundsFrom(await measureYardstick(mp())),
+      start: async (options) => {
+        const handle = await mp().Process(options);
+        await handle.start();
+        return startedOf(handle);
+      },
+      started: startedOf,
+      cleanup: async () => {
+        await endLeftovers(mp().ledger);
+      },
+      gate: () => {
+        const file = join(kit.tmpDir, `gate-${++gates}`);
+        return { file, open: () => writeFileSync(file, '') };
+      },
+      processTree: () => descendants(process.pid).map((p) => ({ pid: p.pid, startTime: p.startTime })),
+      expectNothingStarted: async (before, after) => {
+        const { start, prompt } = await kit.bounds();
+        await sleep(start + prompt);
+        const fresh = descendants(process.pid).filter((p) => !before.some((b) => same(b, p)) && !mp().ledger.isProtected(p.pid));
+        const records = kit.observations.all();
+        if (fresh.length > 0) fail(`${after}, a process was started anyway: ${describeEntries(fresh)}`);
+        if (records.length > 0) fail(`${after}, a child ran anyway: it recorded ${show(records.map((o) => o.event))}`);
+      },
+      leaveRunning: (pid, why) => mp().ledger.leaveRunning(pid, why),
+      runProgram: (name, args = []) => runProgram(mp().program(name, args)),
     };
 
     beforeAll(async () => {
       adapter = await loadAdapter(currentChoice());
-    }, 30_000);
-    beforeEach(() => {
-      observations = new Observations();
-      adapter?.takeHandles();
-    });
-    afterEach(async () => {
-      if (adapter && observations) await checkTestLeaks(adapter.takeHandles(), observations.all());
-    }, 15_000);
+      expectations = loadExpectations(adapter.name);
+      // The process that creates the children is never signalled by the kit, whatever happens.
+      adapter.ledger.protect((await adapter.currentProcess()).pid);
+      // One process started and joined before any test, so that helper processes an implementation
+      // starts lazily (CPython's fork server and resource tracker, our standby child) already exist
+      // when a test compares process trees.
+      const warmUp = await adapter.Process({ target: 'noop' });
+      await warmUp.start();
+      await warmUp.join();
+      adapter.ledger.reset();
+    }, LOAD_TIMEOUT_MS);
     afterAll(async () => {
-      await adapter?.close();
-      if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-      await checkNoDescendants();
-    }, 30_000);
+      try {
+        await adapter?.close();
+      } finally {
+        if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+      }
+      if (adapter) await checkNoDescendants(adapter.ledger);
+    }, LOAD_TIMEOUT_MS);
 
     body(kit);
   });
+}
+
+/** Applies a known-failure expectation to a test's outcome; throws what the test must report. */
+function settle(key: string, failure: unknown, expected: Expectation | undefined, adapterName: string): void {
+  if (!expected) {
+    if (failure !== undefined) throw failure;
+    return;
+  }
+  if (failure === undefined) {
+    throw new RuleViolation(`unexpected pass: '${key}' is listed as a known failure of ${adapterName} (${expected.reason}), but it passed`);
+  }
+  const firstLine = (failure instanceof Error ? failure.message : String(failure)).split('\n')[0] ?? '';
+  if (!firstLine.includes(expected.failure)) {
+    throw new RuleViolation(
+      `failed otherwise than expected: '${key}' is a known failure of ${adapterName} (${expected.reason}) with "${expected.failure}", but failed with: ${firstLine}`,
+    );
+  }
 }

@@ -1,47 +1,96 @@
 /**
  * The dangling check (CPython's tearDownModule "Dangling processes", done with /proc): after each
- * test no child it started may still exist, running or zombie; after each spec file nothing below
- * the Jest process may exist at all. A leak is killed, then reported as a failure.
+ * test, no process it started may still exist, running or as a zombie below Jest; after each spec
+ * file, once the adapter is closed, nothing below Jest may exist at all.
+ *
+ * What a test left is always ended and reaped before the next test starts, so one failure never
+ * cascades. Ending uses only what the kit itself can do (SIGKILL to a process it can prove the test
+ * started) and the one member every adapter has (join(), which reaps a zombie child of the
+ * implementation); never an optional member such as kill().
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProcessHandle } from '../adapter';
-import type { Observation } from './observations';
-import { descendants, killAll, readProc, type ProcEntry } from './proc';
+import { within } from './deadline';
+import type { Entry, Ledger } from './ledger';
+import { descendants, describeEntries, lookup, readProc, type ProcEntry } from './proc';
 
-/** Waits up to `grace` ms for `pids` to vanish; returns those still there. */
-async function survivors(pids: readonly number[], grace: number): Promise<ProcEntry[]> {
-  const deadline = Date.now() + grace;
-  for (;;) {
-    const left = pids.map(readProc).filter((p): p is ProcEntry => p !== null);
-    if (left.length === 0 || Date.now() > deadline) return left;
-    await sleep(10);
+const REAP_JOIN_MS = 2_000;
+const VANISH_MS = 3_000;
+
+/** A process of the ledger that has not ended as far as its creator is concerned: running, or a zombie below us. */
+function leftover(entry: Entry, below: ReadonlySet<number>): ProcEntry | null {
+  if (!entry.id) return null;
+  const now = lookup(entry.id);
+  if (!now) return null;
+  // A zombie that is not below Jest (re-parented to init) is no longer ours to reap.
+  return now.state !== 'Z' || below.has(now.pid) ? now : null;
+}
+
+function sigkill(ledger: Ledger, entry: Entry): void {
+  if (!entry.id || ledger.isProtected(entry.pid)) return;
+  const now = lookup(entry.id); // proven identity, checked right before signalling
+  if (!now || now.state === 'Z') return;
+  try {
+    process.kill(entry.pid, 'SIGKILL');
+  } catch {
+    // Gone in between.
   }
 }
 
-const describe = (entries: readonly ProcEntry[]): string =>
-  entries.map((p) => `pid ${p.pid} (${p.cmd}, state ${p.state}, ppid ${p.ppid})`).join('; ');
+/**
+ * Ends and reaps everything the ledger's test left behind. Returns a description of what was left
+ * (processes not declared with leaveRunning), or null when nothing was.
+ */
+export async function endLeftovers(ledger: Ledger): Promise<string | null> {
+  const entries = ledger.all();
+  const belowNow = new Set(descendants(process.pid).map((p) => p.pid));
+  const left = entries.map((e) => ({ entry: e, proc: leftover(e, belowNow) })).filter((x) => x.proc !== null);
+  const stray = descendants(process.pid).filter((p) => p.state === 'Z' && !entries.some((e) => e.pid === p.pid));
+  if (left.length === 0 && stray.length === 0) return null;
 
-/** After a test: every pid a handle had or an observation came from is gone; no zombie below us. */
-export async function checkTestLeaks(handles: readonly ProcessHandle[], observations: readonly Observation[]): Promise<void> {
-  const pids = new Set<number>(observations.map((o) => o.pid));
-  for (const handle of handles) {
-    // A closed handle refuses pid(); its process was already checked when it was closed.
-    const pid = await handle.pid().catch(() => null);
-    if (pid !== null) pids.add(pid);
+  for (const { entry } of left) sigkill(ledger, entry);
+  // Reap: the implementation's join() waits on its own child (a CPython zombie stays one until then).
+  await Promise.all(
+    entries
+      .filter((e) => e.handle && left.some((l) => l.entry === e))
+      .map(async (e) => {
+        try {
+          await within(e.handle!.join(), REAP_JOIN_MS, 'join() during cleanup');
+        } catch {
+          // A broken or closed handle: the kill above, or the adapter's close(), still ends it.
+        }
+      }),
+  );
+  const deadline = Date.now() + VANISH_MS;
+  for (;;) {
+    const below = new Set(descendants(process.pid).map((p) => p.pid));
+    if (left.every(({ entry }) => leftover(entry, below) === null) || Date.now() > deadline) break;
+    await sleep(10);
   }
-  pids.delete(process.pid);
-  const left = await survivors([...pids], 1000);
-  const zombies = descendants(process.pid).filter((p) => p.state === 'Z');
-  if (left.length === 0 && zombies.length === 0) return;
-  killAll([...left, ...zombies].map((p) => p.pid));
-  throw new Error(`leak: the test left processes behind (each must be joined): ${describe([...left, ...zombies])}`);
+  const reported = [
+    ...left
+      .filter(({ entry }) => entry.leftOnPurpose === undefined)
+      .map(({ entry, proc }) => `${entry.label}: ${describeEntries([proc!])}`),
+    ...stray.map((p) => `a zombie nobody reaped: ${describeEntries([p])}`),
+  ];
+  return reported.length === 0 ? null : reported.join('; ');
 }
 
 /** After a spec file, once the adapter is closed: nothing below the Jest process. */
-export async function checkNoDescendants(): Promise<void> {
-  const below = descendants(process.pid).map((p) => p.pid);
-  const left = await survivors(below, 5000);
+export async function checkNoDescendants(ledger: Ledger): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let left = descendants(process.pid);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(20);
+    left = descendants(process.pid);
+  }
   if (left.length === 0) return;
-  killAll(left.map((p) => p.pid));
-  throw new Error(`leak: processes left after the adapter closed: ${describe(left)}`);
+  for (const p of left) {
+    if (ledger.isProtected(p.pid) || readProc(p.pid)?.startTime !== p.startTime) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Gone in between.
+    }
+  }
+  throw new Error(`leak: processes left after the adapter closed: ${describeEntries(left)}`);
 }

@@ -4,11 +4,15 @@
  *   `ours`                      our library (spec/adapters/ours.ts)
  *   `cpython` / `cpython:spawn` CPython's multiprocessing, default start method fork
  *   `<path>[:method]`           any module whose default export is a CreateAdapter
- * The harness, not the adapter, adds what can be derived (handle tracking for leak checks), so a
- * minimal adapter stays minimal.
+ * The harness, not the adapter, adds what can be derived (the ledger of started processes for the
+ * leak check, deadlines on every call), so a minimal adapter stays minimal.
  */
 import { resolve } from 'node:path';
-import { CAPABILITIES, CONTRACT_VERSION, type Adapter, type CreateAdapter, type ProcessHandle } from '../adapter';
+import { CAPABILITIES, CONTRACT_VERSION, type Adapter, type CreateAdapter, type ProcessHandle, type ProcessOptions } from '../adapter';
+import { fail } from './checks';
+import { monotonicNow } from './clock';
+import { within } from './deadline';
+import { Ledger } from './ledger';
 
 const BUILT_IN: Record<string, string> = {
   ours: resolve(__dirname, '../adapters/ours'),
@@ -36,8 +40,13 @@ export function currentChoice(): string {
 
 /** An adapter plus what the kit derives from it. */
 export interface KitAdapter extends Adapter {
-  /** Every handle created through this adapter since the last call, for the leak check. */
-  takeHandles(): ProcessHandle[];
+  /** The processes the current test started (spec/harness/ledger.ts). */
+  readonly ledger: Ledger;
+  /**
+   * From this monotonic time on, every pending or new adapter call rejects, naming the call: a
+   * spec never ends on Jest's own timeout. The kit sets it per test; undefined lifts it.
+   */
+  setDeadline(at: number | undefined): void;
 }
 
 export async function loadAdapter(choice: string): Promise<KitAdapter> {
@@ -69,27 +78,73 @@ function checkAdapter(adapter: Adapter, choice: string): void {
   }
 }
 
+const describeOptions = (options: ProcessOptions): string =>
+  options.subclass !== undefined
+    ? `subclass ${options.subclass}`
+    : typeof options.target === 'string'
+      ? options.target
+      : options.target === undefined
+        ? 'no target'
+        : 'an unsendable target';
+
 function track(adapter: Adapter): KitAdapter {
-  let handles: ProcessHandle[] = [];
+  const ledger = new Ledger();
+  let deadline: number | undefined;
+  const guard = <T>(what: string, promise: Promise<T>): Promise<T> =>
+    deadline === undefined ? promise : within(promise, deadline - monotonicNow(), `${what} settling within the test's budget`);
+
+  const trackHandle = (handle: ProcessHandle, label: string): ProcessHandle => {
+    const call =
+      <K extends keyof ProcessHandle>(member: K) =>
+      (...args: Parameters<ProcessHandle[K]>): ReturnType<ProcessHandle[K]> =>
+        guard(`${member}() of ${label}`, (handle[member] as (...a: unknown[]) => Promise<unknown>)(...args)) as ReturnType<
+          ProcessHandle[K]
+        >;
+    const tracked: ProcessHandle = {
+      start: async () => {
+        const calledAt = monotonicNow();
+        await guard(`start() of ${label}`, handle.start());
+        const returnedAt = monotonicNow();
+        // Obligation: a started handle knows its pid.
+        const pid = await guard(`pid() of ${label}`, handle.pid());
+        if (typeof pid !== 'number') fail(`pid() of ${label} is ${String(pid)} after start() resolved; it must be the child's pid`);
+        if (ledger.isProtected(pid)) {
+          fail(`the child's pid is the parent's own (pid ${pid}, ${label}): one Process must be one OS process of its own`);
+        }
+        ledger.addStarted(pid, `${label} (pid ${pid})`, tracked, calledAt, returnedAt);
+      },
+      join: call('join'),
+      isAlive: call('isAlive'),
+      terminate: call('terminate'),
+      kill: call('kill'),
+      close: call('close'),
+      run: call('run'),
+      pid: call('pid'),
+      exitCode: call('exitCode'),
+      name: call('name'),
+      daemon: call('daemon'),
+      setDaemon: call('setDaemon'),
+    };
+    return tracked;
+  };
+
   // Delegation rather than a prototype trick: adapters may keep #private state bound to `this`.
   return {
     contractVersion: adapter.contractVersion,
     name: adapter.name,
     capabilities: adapter.capabilities,
     Process: async (options) => {
-      const handle = await adapter.Process(options);
-      handles.push(handle);
-      return handle;
+      const label = describeOptions(options);
+      return trackHandle(await guard(`Process(${label})`, adapter.Process(options)), label);
     },
-    currentProcess: () => adapter.currentProcess(),
-    activeChildren: () => adapter.activeChildren(),
-    callInParent: (task, args) => adapter.callInParent(task, args),
+    currentProcess: () => guard('currentProcess()', adapter.currentProcess()),
+    activeChildren: () => guard('activeChildren()', adapter.activeChildren()),
+    callInParent: (task, args) => guard(`callInParent('${task}')`, adapter.callInParent(task, args)),
     program: (name, args) => adapter.program(name, args),
     close: () => adapter.close(),
-    takeHandles: () => {
-      const taken = handles;
-      handles = [];
-      return taken;
+    ledger,
+    setDeadline: (at) => {
+      deadline = at;
     },
   };
 }

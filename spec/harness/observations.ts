@@ -5,24 +5,27 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RuleViolation, show } from './checks';
+import type { ProcessId } from './proc';
 
 export interface Observation {
   event: string;
   pid: number;
   ppid: number;
-  /** Epoch milliseconds. */
+  /** Monotonic ms (CLOCK_MONOTONIC, as clock.ts's monotonicNow()) when the record was written. */
   t: number;
+  /** The writer's start time from /proc/self/stat: with pid, the writer's identity. */
+  st: number;
   [field: string]: unknown;
 }
-
-/** Wall-clock now in epoch ms, fractional: the clock children stamp observations with. */
-export const epochNow = (): number => performance.timeOrigin + performance.now();
 
 export function observationFile(): string {
   const file = process.env.KIT_OBSERVE_FILE;
   if (!file) throw new Error('KIT_OBSERVE_FILE is not set: the kit global setup (spec/harness/global-setup.ts) did not run');
   return file;
 }
+
+export const writerOf = (o: Observation): ProcessId => ({ pid: o.pid, startTime: o.st });
 
 export class Observations {
   private readonly file = observationFile();
@@ -37,20 +40,29 @@ export class Observations {
       .map((line) => JSON.parse(line) as Observation);
   }
 
-  of(event: string): Observation[] {
-    return this.all().filter((o) => o.event === event);
+  /** Records of `event`, from `pid` (or any of several pids) if given. */
+  of(event: string, pid?: number | readonly number[]): Observation[] {
+    const from = pid === undefined ? undefined : new Set(typeof pid === 'number' ? [pid] : pid);
+    return this.all().filter((o) => o.event === event && (from === undefined || from.has(o.pid)));
   }
 
-  /** Waits until `count` records of `event` exist (polling every 5 ms); rejects after `timeout` ms. */
-  async waitFor(event: string, count = 1, timeout = 10_000): Promise<Observation[]> {
+  /** Waits until `count` records of `event` exist (from `pid`, if given), polling every 2 ms; fails after `timeout` ms. */
+  async waitFor(
+    event: string,
+    { count = 1, pid, timeout = 10_000 }: { count?: number; pid?: number | readonly number[]; timeout?: number } = {},
+  ): Promise<Observation[]> {
     const deadline = Date.now() + timeout;
     for (;;) {
-      const found = this.of(event);
+      const found = this.of(event, pid);
       if (found.length >= count) return found;
       if (Date.now() > deadline) {
-        throw new Error(`waited ${timeout} ms for ${count} '${event}' observation(s), saw ${found.length}: ${JSON.stringify(this.all())}`);
+        const from = pid === undefined ? '' : ` from pid ${String(pid)}`;
+        const seen = this.all().map((o) => `${o.event}@${o.pid}`);
+        throw new RuleViolation(
+          `no ${count} '${event}' observation(s)${from} within ${timeout} ms (saw ${found.length}; all records: ${show(seen)})`,
+        );
       }
-      await sleep(5);
+      await sleep(2);
     }
   }
 }

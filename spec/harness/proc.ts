@@ -1,6 +1,8 @@
 /**
- * Process-table reads from /proc: who descends from whom and which pids are zombies. A zombie still
- * answers kill(pid, 0), so liveness is read from /proc/<pid>/stat, never from signals.
+ * Process-table reads from /proc. A process is identified by its pid *and* its start time (field
+ * 22 of /proc/<pid>/stat): pids are reused, so a pid alone never proves that a process is the one a
+ * test started. A zombie still answers kill(pid, 0), so liveness is read from the state, never
+ * from signals.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -9,7 +11,15 @@ export interface ProcEntry {
   ppid: number;
   /** One-letter state: R, S, D, Z, T, ... */
   state: string;
+  /** Start time in clock ticks since boot: with the pid, the process's identity. */
+  startTime: number;
   cmd: string;
+}
+
+/** Who a process is: the pid plus the start time it had when the kit first saw it. */
+export interface ProcessId {
+  pid: number;
+  startTime: number;
 }
 
 /** Parses /proc/<pid>/stat; null when the pid does not exist (any more). */
@@ -23,8 +33,38 @@ export function readProc(pid: number): ProcEntry | null {
   // The command sits in parentheses and may itself contain spaces or parentheses.
   const close = stat.lastIndexOf(')');
   const cmd = stat.slice(stat.indexOf('(') + 1, close);
-  const [state, ppid] = stat.slice(close + 2).split(' ');
-  return { pid, ppid: Number(ppid), state: state ?? '?', cmd };
+  const fields = stat.slice(close + 2).split(' ');
+  // After the command: state is field 3 of the man page, ppid 4, starttime 22.
+  return { pid, ppid: Number(fields[1]), state: fields[0] ?? '?', startTime: Number(fields[19]), cmd };
+}
+
+/** The identity of a running (or zombie) pid now; null when it does not exist. */
+export function identify(pid: number): ProcessId | null {
+  const entry = readProc(pid);
+  return entry ? { pid, startTime: entry.startTime } : null;
+}
+
+/** The entry of exactly this process, or null once it is gone (or its pid now belongs to another). */
+export function lookup(id: ProcessId): ProcEntry | null {
+  const entry = readProc(id.pid);
+  return entry && entry.startTime === id.startTime ? entry : null;
+}
+
+/**
+ * Has this process ended? Gone, replaced by a newer process with the same pid, or a zombie whose
+ * threads have all exited. (A multi-threaded process's leader shows Z as soon as its own thread
+ * exits, while the others are still tearing down: a Node process for a millisecond or two. The
+ * parent is told, SIGCHLD, only when the last one is gone.)
+ */
+export function hasEnded(id: ProcessId): boolean {
+  const entry = lookup(id);
+  if (entry === null) return true;
+  if (entry.state !== 'Z') return false;
+  try {
+    return readdirSync(`/proc/${id.pid}/task`).length <= 1;
+  } catch {
+    return true; // reaped in between
+  }
 }
 
 export function allProcesses(): ProcEntry[] {
@@ -41,29 +81,23 @@ export function allProcesses(): ProcEntry[] {
 export function descendants(root: number): ProcEntry[] {
   const table = allProcesses();
   const found: ProcEntry[] = [];
-  let frontier = [root];
-  while (frontier.length > 0) {
-    const next = table.filter((p) => frontier.includes(p.ppid));
+  let frontier = new Set([root]);
+  while (frontier.size > 0) {
+    const next = table.filter((p) => frontier.has(p.ppid));
     found.push(...next);
-    frontier = next.map((p) => p.pid);
+    frontier = new Set(next.map((p) => p.pid));
   }
   return found;
 }
 
-/** Running, or a zombie: either way not gone. */
-export function exists(pid: number): boolean {
-  return readProc(pid) !== null;
-}
-
-export const isZombie = (pid: number): boolean => readProc(pid)?.state === 'Z';
-
-/** SIGKILLs every pid that still exists; used only to clean up after a leak was reported. */
-export function killAll(pids: readonly number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+/** `pid` and every process above it, up to pid 1: the processes the kit must never signal. */
+export function selfAndAncestors(pid: number): number[] {
+  const chain: number[] = [];
+  for (let at: number | undefined = pid; at !== undefined && at > 0 && !chain.includes(at); at = readProc(at)?.ppid) {
+    chain.push(at);
   }
+  return chain;
 }
+
+export const describeEntries = (entries: readonly ProcEntry[]): string =>
+  entries.map((p) => `pid ${p.pid} (${p.cmd}, state ${p.state}, ppid ${p.ppid})`).join('; ');

@@ -1,21 +1,29 @@
+import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
-import { epochNow } from '../harness/observations';
+import { hasEnded } from '../harness/proc';
 
+/**
+ * Detection: start() is bounded absolutely (`start`, about 130-230 ms unloaded) and relative to the
+ * child's own first record (`prompt`): a start() that returns 300 ms late, before or after the child
+ * is running, fails either way. The child waits on a gate, so "still running" is never luck.
+ */
 describeRule('P1', (kit) => {
-  it('the task is still running when start() has returned, and the parent goes on meanwhile', async () => {
-    const { startJoin } = await kit.overhead();
-    // Long against this run's overhead, so "still running" cannot be luck; terminated early anyway.
-    const duration = Math.max(2000, 20 * startJoin);
-    const p = await kit.mp.Process({ target: 'sleepFor', args: [duration] });
-    await p.start();
-    const returnedAt = epochNow();
+  kit.test('start() returns promptly while the task is still running, and the parent goes on meanwhile', async () => {
+    const b = await kit.bounds();
+    const gate = kit.gate();
+    const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
+    check.atMost('start() took', child.startReturnedAt - child.startCalledAt, b.start, b.basis);
+    // The task cannot have ended: its gate is still closed. /proc shows the child, not the implementation.
+    check.that(child.id !== null && !hasEnded(child.id), `after start() returned, pid ${child.pid} is not a running process`);
+
     // The parent's next statements run while the child works.
-    expect(await p.isAlive()).toBe(true);
-    const [started] = await kit.observations.waitFor('started');
-    expect(kit.observations.of('finished')).toEqual([]);
-    expect(returnedAt).toBeLessThan(started!.t + duration);
-    await p.terminate();
-    await p.join();
-    expect(kit.observations.of('finished')).toEqual([]);
-  }, 30_000);
+    const [started] = await kit.observations.waitFor('started', { pid: child.pid });
+    check.atMost("start() returned after the child's first record by", child.startReturnedAt - started!.t, b.prompt, b.basis);
+    check.equal('isAlive() while the task runs', await child.handle.isAlive(), true);
+    check.equal('exitCode while the task runs', await child.handle.exitCode(), null);
+
+    gate.open();
+    await child.handle.join();
+    check.equal('exit code', await child.handle.exitCode(), 0);
+  });
 });

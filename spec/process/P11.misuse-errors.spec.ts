@@ -1,97 +1,136 @@
-import { UNSENDABLE, type ProcessHandle } from '../adapter';
-import { describeRule } from '../harness/describe-rule';
+import { UNSENDABLE, UNSENDABLE_NAME, type ProcessHandle } from '../adapter';
+import { check, fail } from '../harness/checks';
+import { describeRule, type Started } from '../harness/describe-rule';
 import { rejectsWithCode } from '../harness/expect-error';
+import { hasEnded } from '../harness/proc';
+
+const firstLine = (error: Error): string => error.message.split('\n')[0] ?? '';
+const names = (error: Error, pattern: RegExp, what: string): void => {
+  if (!pattern.test(error.message)) fail(`the error does not name ${what}: ${firstLine(error)}`);
+};
 
 describeRule('P11', (kit) => {
-  const running = async (): Promise<ProcessHandle> => {
-    const p = await kit.mp.Process({ target: 'sleepFor', args: [60_000] });
-    await p.start();
-    return p;
-  };
-  const stop = async (p: ProcessHandle): Promise<void> => {
-    await p.kill();
-    await p.join();
+  /** A child whose task runs until the test lets it end with end(). */
+  const running = async (): Promise<Started & { end(): Promise<void> }> => {
+    const gate = kit.gate();
+    const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
+    await kit.observations.waitFor('started', { pid: child.pid });
+    return {
+      ...child,
+      end: async () => {
+        gate.open();
+        await child.handle.join();
+      },
+    };
   };
 
-  it('start() twice: while running and after join', async () => {
-    const p = await running();
-    const error = await rejectsWithCode(() => p.start(), 'ERR_MP_ALREADY_STARTED');
-    expect(error.message).toMatch(/start.*twice/i);
-    await stop(p);
-    await rejectsWithCode(() => p.start(), 'ERR_MP_ALREADY_STARTED');
-  }, 20_000);
+  kit.test('start() twice, while running and after join, is refused and runs nothing a second time', async () => {
+    const gate = kit.gate();
+    const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
+    await kit.observations.waitFor('started', { pid: child.pid });
+    const before = kit.processTree();
+    names(await rejectsWithCode(() => child.handle.start(), 'ERR_MP_ALREADY_STARTED'), /start.*twice/i, 'the second start');
+    gate.open();
+    await child.handle.join();
+    names(await rejectsWithCode(() => child.handle.start(), 'ERR_MP_ALREADY_STARTED'), /start.*twice/i, 'the second start');
+    check.equal(
+      "the task's start records",
+      kit.observations.of('started').map((o) => o.pid),
+      [child.pid],
+    );
+    const since = kit.processTree().filter((p) => !before.some((b) => b.pid === p.pid && b.startTime === p.startTime));
+    check.equal('processes started by the second start()', since, []);
+  });
 
-  it('join() before start()', async () => {
+  kit.test('join() before start() is refused', async () => {
     const p = await kit.mp.Process({ target: 'noop' });
-    const error = await rejectsWithCode(() => p.join(), 'ERR_MP_NOT_STARTED');
-    expect(error.message).toMatch(/start/i);
-  }, 20_000);
+    names(await rejectsWithCode(() => p.join(), 'ERR_MP_NOT_STARTED'), /start/i, 'start');
+  });
 
-  it('setting daemon after start() (seeds 000, 002, 004: it must come before)', async () => {
-    const p = await running();
-    await rejectsWithCode(() => p.setDaemon(true), 'ERR_MP_ALREADY_STARTED');
-    expect(await p.daemon()).toBe(false);
-    await stop(p);
-  }, 20_000);
+  kit.test('setting daemon after start() is refused (seeds 000, 001, 002: it must come before)', async () => {
+    const child = await running();
+    await rejectsWithCode(() => child.handle.setDaemon(true), 'ERR_MP_ALREADY_STARTED');
+    check.equal('daemon after the refused change', await child.handle.daemon(), false);
+    await child.end();
+  });
 
-  it('close() while running fails and leaves the process running', async () => {
-    const p = await running();
-    const error = await rejectsWithCode(() => p.close(), 'ERR_MP_STILL_RUNNING');
-    expect(error.message).toMatch(/running/i);
-    expect(await p.isAlive()).toBe(true);
-    await stop(p);
-  }, 20_000);
+  kit.test('close() while running is refused and leaves the process running', async () => {
+    const child = await running();
+    names(await rejectsWithCode(() => child.handle.close(), 'ERR_MP_STILL_RUNNING'), /running/i, 'the running state');
+    check.that(child.id !== null && !hasEnded(child.id), 'the child is not running any more after the refused close()');
+    check.equal('isAlive() after the refused close()', await child.handle.isAlive(), true);
+    await child.end();
+  });
 
-  it('a closed process refuses everything but name and a second close()', async () => {
+  kit.test('a closed process refuses everything but name, daemon and a second close()', async () => {
     const p = await kit.mp.Process({ target: 'noop', name: 'closed one' });
     await p.start();
     await p.join();
     await p.close();
-    for (const use of [() => p.isAlive(), () => p.exitCode(), () => p.pid(), () => p.join(), () => p.start(), () => p.terminate()]) {
-      const error = await rejectsWithCode(use, 'ERR_MP_CLOSED');
-      expect(error.message).toMatch(/closed/i);
+    const uses: [string, (h: ProcessHandle) => Promise<unknown>][] = [
+      ['isAlive()', (h) => h.isAlive()],
+      ['exitCode', (h) => h.exitCode()],
+      ['pid', (h) => h.pid()],
+      ['join()', (h) => h.join()],
+      ['start()', (h) => h.start()],
+      ['terminate()', (h) => h.terminate()],
+      ['kill()', (h) => h.kill()],
+    ];
+    for (const [what, use] of uses) {
+      const error = await rejectsWithCode(() => use(p), 'ERR_MP_CLOSED').catch((e: Error) =>
+        fail(`${what} on a closed process: ${firstLine(e)}`),
+      );
+      names(error, /closed/i, `the closed state (${what})`);
     }
     await p.close();
-    expect(await p.name()).toBe('closed one');
-  }, 20_000);
+    check.equal('name of a closed process', await p.name(), 'closed one');
+    check.equal('daemon of a closed process', await p.daemon(), false);
+  });
 
-  it('terminate() and kill() before start()', async () => {
+  kit.test('terminate() and kill() before start() are refused, and nothing runs', async () => {
     const p = await kit.mp.Process({ target: 'noop' });
     await rejectsWithCode(() => p.terminate(), 'ERR_MP_NOT_STARTED');
     await rejectsWithCode(() => p.kill(), 'ERR_MP_NOT_STARTED');
-    expect(await p.isAlive()).toBe(false);
-    expect(await p.pid()).toBeNull();
-  }, 20_000);
+    check.equal('isAlive() of an unstarted process', await p.isAlive(), false);
+    check.equal('pid of an unstarted process', await p.pid(), null);
+  });
 
-  it('an unknown task is refused and nothing starts', async () => {
-    await rejectsWithCode(async () => {
+  kit.test('an unknown task is refused, naming it, and nothing starts', async () => {
+    const before = kit.processTree();
+    const error = await rejectsWithCode(async () => {
       const p = await kit.mp.Process({ target: 'noSuchTask' });
       await p.start();
     }, 'ERR_MP_UNKNOWN_TASK');
-    expect(await kit.mp.activeChildren()).toEqual([]);
-  }, 20_000);
+    names(error, /noSuchTask/, 'the task');
+    await kit.expectNothingStarted(before, 'after the unknown task was refused');
+  });
 
   describe('an unsendable argument or target', () => {
     const cases = [
-      ['argument', { target: 'ignoreArguments', args: [UNSENDABLE, 1] }],
+      ['argument', { target: 'recordArguments', args: [1, UNSENDABLE] }],
       ['target', { target: UNSENDABLE }],
     ] as const;
-    it.each(cases)(
-      'an unsendable %s fails at start() where arguments are serialized, and runs where memory is inherited',
-      async (_what, options) => {
-        const p = await kit.mp.Process({ ...options });
-        if (kit.mp.capabilities.has('serializes-arguments')) {
-          const error = await rejectsWithCode(() => p.start(), 'ERR_MP_NOT_SENDABLE');
-          expect(error.message.length).toBeGreaterThan(20);
-          expect(await p.pid()).toBeNull();
-          expect(await kit.mp.activeChildren()).toEqual([]);
-        } else {
-          await p.start();
-          await p.join();
-          expect(await p.exitCode()).toBe(0);
-        }
-      },
-      20_000,
-    );
+    for (const [what, options] of cases) {
+      kit.test(
+        `an unsendable ${what} fails at start(), naming it, where arguments are serialized, and runs where memory is inherited`,
+        async () => {
+          const p = await kit.mp.Process({ ...options });
+          if (kit.mp.capabilities.has('serializes-arguments')) {
+            const before = kit.processTree();
+            names(
+              await rejectsWithCode(() => p.start(), 'ERR_MP_NOT_SENDABLE'),
+              new RegExp(UNSENDABLE_NAME),
+              `the unsendable ${what} (${UNSENDABLE_NAME})`,
+            );
+            check.equal('pid after the refused start()', await p.pid(), null);
+            await kit.expectNothingStarted(before, `after start() refused the unsendable ${what}`);
+          } else {
+            await p.start();
+            await p.join();
+            check.equal('exit code', await p.exitCode(), 0);
+          }
+        },
+      );
+    }
   });
 });

@@ -1,22 +1,28 @@
+import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
 
 describeRule('P3', (kit) => {
-  it("the child runs the subclass's run(), with the attributes its constructor set", async () => {
-    const label = `label-${Date.now()}`;
-    const p = await kit.mp.Process({ subclass: 'ReportingProcess', args: [label] });
-    await p.start();
-    const pid = await p.pid();
-    await p.join();
-    expect(await p.exitCode()).toBe(0);
-    const runs = kit.observations.of('run');
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ label, name: await p.name(), pid });
-  }, 20_000);
+  const runRecords = async (options: Parameters<typeof kit.start>[0]) => {
+    const child = await kit.start(options);
+    await child.handle.join();
+    check.equal('exit code', await child.handle.exitCode(), 0);
+    return { child, runs: kit.observations.of('run').map(({ pid, label, name }) => ({ pid, label, name })) };
+  };
 
-  it('a name given to the subclass instance is what run() sees', async () => {
-    const p = await kit.mp.Process({ subclass: 'ReportingProcess', args: ['named'], name: 'meet' });
-    await p.start();
-    await p.join();
-    expect(kit.observations.of('run')).toEqual([expect.objectContaining({ label: 'named', name: 'meet' })]);
-  }, 20_000);
+  kit.test("the child runs the subclass's run(), once, with the attributes its constructor set", async () => {
+    const label = `label-${Date.now()}`;
+    const { child, runs } = await runRecords({ subclass: 'ReportingProcess', args: [label] });
+    check.equal('run() records', runs, [{ pid: child.pid, label, name: await child.handle.name() }]);
+  });
+
+  kit.test('a name given to the subclass instance is what run() sees', async () => {
+    const { child, runs } = await runRecords({ subclass: 'ReportingProcess', args: ['named'], name: 'meet' });
+    check.equal('run() records', runs, [{ pid: child.pid, label: 'named', name: 'meet' }]);
+  });
+
+  kit.test('a name the subclass sets in its own constructor is kept and seen by run()', async () => {
+    const { child, runs } = await runRecords({ subclass: 'NamedProcess' });
+    check.equal('name of the handle', await child.handle.name(), 'chosen by its class');
+    check.equal('run() records', runs, [{ pid: child.pid, label: 'named', name: 'chosen by its class' }]);
+  });
 });

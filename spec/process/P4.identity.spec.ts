@@ -1,49 +1,106 @@
+import { check, fail } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
+import { readProc } from '../harness/proc';
 
-const counterOf = (name: string): number => {
-  const match = /^Process-(\d+)$/.exec(name);
-  if (!match) throw new Error(`default name '${name}' is not Process-N`);
+const counterOf = (what: string, name: unknown, className = 'Process'): number => {
+  const match = typeof name === 'string' ? new RegExp(`^${className}-(\\d+)$`).exec(name) : null;
+  if (!match) fail(`${what}: expected ${className}-N, got ${JSON.stringify(name)}`);
   return Number(match[1]);
 };
 
 describeRule('P4', (kit) => {
-  it("children have their own pids, the parent's pid as ppid, and see their own pid and name", async () => {
+  kit.test("children have their own pids, the parent's pid as ppid, and see their own pid and name", async () => {
     const parent = await kit.mp.currentProcess();
-    // Under a fork server the OS parent is the server; the library's parent process is still the creator.
-    const byServer = kit.mp.capabilities.has('forked-by-server');
-    const children = [
-      await kit.mp.Process({ target: 'reportIdentity', args: ['a'] }),
-      await kit.mp.Process({ target: 'reportIdentity', args: ['b'], name: 'given name' }),
-      await kit.mp.Process({ target: 'reportIdentity', args: ['c'] }),
-    ];
-    for (const p of children) await p.start();
-    const pids = await Promise.all(children.map((p) => p.pid()));
-    for (const p of children) await p.join();
-
-    expect(new Set(pids).size).toBe(3);
-    expect(pids).not.toContain(parent.pid);
-    const seen = await kit.observations.waitFor('identity', 3);
-    for (const [i, tag] of ['a', 'b', 'c'].entries()) {
-      const record = seen.find((o) => o.tag === tag);
-      expect(record).toMatchObject({ pid: pids[i], currentPid: pids[i], parentPid: parent.pid, name: await children[i]!.name() });
-      if (byServer) expect(record!.ppid).not.toBe(parent.pid);
-      else expect(record!.ppid).toBe(parent.pid);
+    const children = [];
+    for (const [tag, name] of [['a'], ['b', 'given name'], ['c']] as const) {
+      children.push({ tag, handle: await kit.mp.Process({ target: 'reportIdentity', args: [tag], ...(name ? { name } : {}) }) });
     }
-  }, 30_000);
+    for (const c of children) await c.handle.start();
+    const pids = await Promise.all(children.map((c) => c.handle.pid()));
+    for (const c of children) await c.handle.join();
 
-  it('default names are Process-N counting up (a named process uses a number too); a given name is kept', async () => {
-    const first = await kit.mp.Process({ target: 'noop' });
-    const named = await kit.mp.Process({ target: 'noop', name: 'meet' });
-    const third = await kit.mp.Process({ target: 'noop' });
-    const n = counterOf(await first.name());
-    expect(await named.name()).toBe('meet');
-    expect(counterOf(await third.name())).toBe(n + 2);
-    await named.start();
-    await named.join();
-    expect(await named.name()).toBe('meet');
-  }, 20_000);
-
-  it("the parent's own current process is the main process", async () => {
-    expect((await kit.mp.currentProcess()).name).toBe('MainProcess');
+    check.equal('number of distinct child pids', new Set(pids).size, 3);
+    check.that(!pids.includes(parent.pid), `a child has the parent's own pid ${parent.pid}`);
+    const seen = await kit.observations.waitFor('identity', { count: 3 });
+    const osParents = new Set<number>();
+    for (const [i, c] of children.entries()) {
+      const record = seen.find((o) => o.tag === c.tag)!;
+      const { pid, currentPid, parentPid, name } = record;
+      check.equal(
+        `identity seen by child ${c.tag}`,
+        { pid, currentPid, parentPid, name },
+        {
+          pid: pids[i],
+          currentPid: pids[i],
+          parentPid: parent.pid,
+          name: await c.handle.name(),
+        },
+      );
+      osParents.add(record.ppid);
+    }
+    // Under a fork server the OS parent is the server, while the library's parent is still the
+    // creator. The capability is verified, not trusted: one live server, neither the creator nor init.
+    if (kit.mp.capabilities.has('forked-by-server')) {
+      const [server] = [...osParents];
+      check.that(
+        osParents.size === 1,
+        `'forked-by-server' is declared, but the children have several OS parents: ${[...osParents].join(', ')}`,
+      );
+      check.that(server !== parent.pid, "'forked-by-server' is declared, but the children's OS parent is the creator itself");
+      check.that(
+        server !== 1 && readProc(server!) !== null,
+        `'forked-by-server' is declared, but the children's OS parent ${server} is not a live server`,
+      );
+    } else {
+      check.equal("the children's OS parent pids", [...osParents], [parent.pid]);
+    }
   });
+
+  kit.test(
+    'default names are Process-N counting up, a subclass counts on the same counter under its own class name, and given names are kept',
+    async () => {
+      const first = await kit.mp.Process({ target: 'noop' });
+      const named = await kit.mp.Process({ target: 'noop', name: 'meet' });
+      const subclass = await kit.mp.Process({ subclass: 'ReportingProcess', args: ['x'] });
+      const self = await kit.mp.Process({ subclass: 'NamedProcess' });
+      const last = await kit.mp.Process({ target: 'noop' });
+      const n = counterOf('default name', await first.name());
+      check.equal('given name', await named.name(), 'meet');
+      check.equal(
+        'default name of a subclass instance',
+        counterOf('default name of a subclass instance', await subclass.name(), 'ReportingProcess'),
+        n + 2,
+      );
+      check.equal('name a subclass sets itself', await self.name(), 'chosen by its class');
+      check.equal('default name after four more processes', counterOf('default name', await last.name()), n + 4);
+      await named.start();
+      await named.join();
+      check.equal('given name after the run', await named.name(), 'meet');
+    },
+  );
+
+  kit.test("the parent's own current process is the main process", async () => {
+    check.equal("the parent's current process name", (await kit.mp.currentProcess()).name, 'MainProcess');
+  });
+
+  kit.test(
+    'in a fresh program: MainProcess, then Process-1, ReportingProcess-2, and the children see those names (whole program)',
+    async () => {
+      const result = await kit.runProgram('reportNames');
+      check.equal('exit code of the program', result.exitCode, 0);
+      let printed: unknown;
+      try {
+        printed = JSON.parse(result.stdout.trim());
+      } catch {
+        fail(`the program printed no JSON line: ${JSON.stringify(result.stdout.slice(0, 200))}; stderr: ${result.stderr.slice(0, 300)}`);
+      }
+      check.equal('names in a fresh program', printed, {
+        main: 'MainProcess',
+        names: ['Process-1', 'ReportingProcess-2', 'chosen by its class'],
+      });
+      const identity = kit.observations.of('identity').map((o) => o.name);
+      const runs = kit.observations.of('run').map((o) => o.name);
+      check.equal('names the children saw', { identity, runs }, { identity: ['Process-1'], runs: ['ReportingProcess-2'] });
+    },
+  );
 });

@@ -1,7 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Json } from '../adapter';
+import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
 
 type Op = { op: 'append'; value: Json } | { op: 'pop' } | { op: 'set'; value: Json[] };
@@ -26,49 +25,54 @@ function model(start: readonly Json[], mutations: readonly Op[]): Json[] {
 }
 
 describeRule('P5', (kit) => {
-  let run = 0;
-  it("neither side sees the other's changes to module-level data (property, 5 runs)", async () => {
-    const inherits = kit.mp.capabilities.has('inherits-parent-memory');
-    await fc.assert(
-      fc.asyncProperty(ops, ops, ops, async (parentBefore, childOps, parentAfter) => {
-        await kit.mp.callInParent('resetGlobal');
-        const atStart = (await kit.mp.callInParent('applyToGlobal', [parentBefore])) as Json[];
-        expect(atStart).toEqual(model([], parentBefore));
+  kit.test(
+    "neither side sees the other's changes to module-level data (property, 5 runs)",
+    async () => {
+      const inherits = kit.mp.capabilities.has('inherits-parent-memory');
+      await fc.assert(
+        fc.asyncProperty(ops, ops, ops, async (parentBefore, childOps, parentAfter) => {
+          await kit.mp.callInParent('resetGlobal');
+          const atStart = (await kit.mp.callInParent('applyToGlobal', [parentBefore])) as Json[];
+          check.equal('the parent list after its own changes', atStart, model([], parentBefore));
 
-        const gate = join(kit.tmpDir, `gate-${run++}`);
-        const p = await kit.mp.Process({ target: 'isolationProbe', args: [childOps, gate] });
-        await p.start();
-        try {
-          const pid = await p.pid();
-          const mine = (event: string) => kit.observations.of(event).find((o) => o.pid === pid)?.list;
-          await kit.observations.waitFor('after', run); // this run's child has changed its copy
+          const gate = kit.gate();
+          const child = await kit.start({ target: 'isolationProbe', args: [childOps, gate.file] });
+          try {
+            const mine = (event: string): unknown => kit.observations.of(event, child.pid)[0]?.list;
+            await kit.observations.waitFor('after', { pid: child.pid }); // the child has changed its copy
 
-          // What the child started from: a copy of the parent (fork) or the module as imported.
-          expect(mine('before')).toEqual(inherits ? atStart : []);
-          const childView = model(inherits ? atStart : [], childOps);
-          expect(mine('after')).toEqual(childView);
+            // What the child started from: a copy of the parent (fork) or the module as imported.
+            check.equal('the list the child started with', mine('before'), inherits ? atStart : []);
+            const childView = model(inherits ? atStart : [], childOps);
+            check.equal("the child's list after its changes", mine('after'), childView);
 
-          // The child's changes are not in the parent; the parent now changes its own copy.
-          expect(await kit.mp.callInParent('readGlobal')).toEqual(atStart);
-          expect(await kit.mp.callInParent('applyToGlobal', [parentAfter])).toEqual(model(atStart, parentAfter));
+            // The child's changes are not in the parent; the parent now changes its own copy.
+            check.equal("the parent's list after the child's changes", await kit.mp.callInParent('readGlobal'), atStart);
+            check.equal(
+              "the parent's list after its later changes",
+              await kit.mp.callInParent('applyToGlobal', [parentAfter]),
+              model(atStart, parentAfter),
+            );
 
-          writeFileSync(gate, '');
-          await p.join();
-          expect(await p.exitCode()).toBe(0);
-          // ... and the parent's later changes never reached the child.
-          expect(mine('final')).toEqual(childView);
-        } finally {
-          // A failed check (fast-check goes on shrinking) must not leave the probe waiting for its gate.
-          writeFileSync(gate, '');
-          await p.join();
-        }
-      }),
-      {
-        numRuns: 5,
-        // -0 must survive every copy (JSON.stringify would make it 0; CPython keeps -0.0).
-        examples: [[[{ op: 'append', value: -0 }], [{ op: 'append', value: { k: -0 } }], [{ op: 'set', value: [-0] }]]],
-      },
-    );
-    await kit.mp.callInParent('resetGlobal');
-  }, 60_000);
+            gate.open();
+            await child.handle.join();
+            check.equal('exit code of the probe', await child.handle.exitCode(), 0);
+            // ... and the parent's later changes never reached the child.
+            check.equal("the child's list after the parent's later changes", mine('final'), childView);
+          } finally {
+            // A failed check (fast-check goes on shrinking) must not leave the probe waiting for its gate.
+            gate.open();
+            await kit.cleanup();
+          }
+        }),
+        {
+          numRuns: 5,
+          // -0 must survive every copy (JSON.stringify would make it 0; CPython keeps -0.0).
+          examples: [[[{ op: 'append', value: -0 }], [{ op: 'append', value: { k: -0 } }], [{ op: 'set', value: [-0] }]]],
+        },
+      );
+      await kit.mp.callInParent('resetGlobal');
+    },
+    { budget: 60_000 },
+  );
 });

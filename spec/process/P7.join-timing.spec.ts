@@ -1,61 +1,113 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import type { ProcessHandle } from '../adapter';
-import { describeRule } from '../harness/describe-rule';
+import { check, fail } from '../harness/checks';
+import { monotonicNow } from '../harness/clock';
+import { describeRule, type Gate, type Started } from '../harness/describe-rule';
+import { hasEnded } from '../harness/proc';
 
 /**
- * Bounds are built from this run's start-to-join overhead of one process, `o`, through the unit
- * u = max(o, 30 ms) (the floor covers timer and scheduling jitter where o is tiny, as under fork):
- * children started together finish within max(d) + 2·n·u; one at a time they need at least sum(d)
- * and at most sum(d) + 2·n·u. Durations are 5-10 units, so sum(d) - max(d) >= 5u always exceeds
- * the 2·n·u slack (4u for two children, 6u for three, against 5u and 10u): a join that waited for
- * children one after another could not pass the first bound.
+ * Seed 002 starts children of 1, 2 and 3 s and joins them: in order, each join returns at its own
+ * child's end; in reverse order, all at the end of the longest; in a start-then-join loop, the
+ * total is the sum. Here each child waits on its own gate, the harness opens the gates in a chosen
+ * order, and every join() is checked against its own child's real exit (from /proc): it returns
+ * when that child has ended (or at once if it already had), never waiting for the others. Before
+ * any gate opens, all children must be running at the same time, which a pool of limited size
+ * cannot do.
  */
 describeRule('P7', (kit) => {
-  const scenario = fc.array(fc.integer({ min: 5, max: 10 }), { minLength: 2, maxLength: 3 }).chain((units) =>
-    fc.record({
-      units: fc.constant(units),
-      joinOrder: fc.shuffledSubarray([...units.keys()], { minLength: units.length, maxLength: units.length }),
-    }),
+  const runAll = async (count: number, exitOrder: readonly number[], joinOrder: readonly number[]): Promise<void> => {
+    const b = await kit.bounds();
+    const gates: Gate[] = [];
+    const children: Started[] = [];
+    for (let i = 0; i < count; i++) {
+      gates.push(kit.gate());
+      children.push(await kit.start({ target: 'gatedExit', args: [gates[i]!.file, 0] }));
+    }
+    try {
+      // Concurrency: every child's task runs before any of them may end.
+      const pids = children.map((c) => c.pid);
+      const started = await kit.observations.waitFor('started', { count, pid: pids, timeout: 15_000 }).catch(() => {
+        fail(
+          `only ${kit.observations.of('started', pids).length} of ${count} children were running at once (all had been started, none had ended)`,
+        );
+      });
+      check.equal('children running at once', new Set(started.map((o) => o.pid)).size, count);
+
+      // Exits far enough apart that waiting for the wrong child shows.
+      const spacing = 3 * b.prompt;
+      const opener = (async () => {
+        for (const i of exitOrder) {
+          await sleep(spacing);
+          gates[i]!.open();
+        }
+      })();
+      let previous = monotonicNow();
+      for (const i of joinOrder) {
+        const child = children[i]!;
+        await child.handle.join();
+        const returnedAt = monotonicNow();
+        if (child.id && !hasEnded(child.id)) fail(`join() of child ${i} returned while it was still running`);
+        const exitedAt = await child.exited;
+        // From the later of its child's exit and the moment it was called.
+        const late = returnedAt - Math.max(exitedAt, previous);
+        check.atMost(
+          `join() of child ${i} (exit order ${exitOrder.join(',')}, join order ${joinOrder.join(',')}) returned after its own child's exit by`,
+          late,
+          b.prompt,
+          b.basis,
+        );
+        previous = returnedAt;
+      }
+      await opener;
+    } finally {
+      for (const gate of gates) gate.open();
+      await kit.cleanup();
+    }
+  };
+
+  const scenario = fc
+    .integer({ min: 2, max: 5 })
+    .chain((n) =>
+      fc.tuple(
+        fc.constant(n),
+        fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+        fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+      ),
+    );
+
+  kit.test(
+    "children started together all run at once, and each join() returns at its own child's end, in any order (property, 6 runs)",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenario, async ([n, exitOrder, joinOrder]) => runAll(n, exitOrder, joinOrder)),
+        {
+          numRuns: 6,
+          // Seed 002's two orders (join in exit order; join in reverse), and five at once.
+          examples: [[[3, [0, 1, 2], [0, 1, 2]]], [[3, [2, 1, 0], [0, 1, 2]]], [[5, [0, 1, 2, 3, 4], [4, 3, 2, 1, 0]]]],
+        },
+      );
+    },
+    { budget: 120_000 },
   );
 
-  it('started together and joined in any order: about the longest, not the sum (property, 3 runs)', async () => {
-    const { startJoin: o } = await kit.overhead();
-    const unit = Math.max(o, 30);
-    await fc.assert(
-      fc.asyncProperty(scenario, async ({ units, joinOrder }) => {
-        const durations = units.map((u) => u * unit);
-        const longest = Math.max(...durations);
-        const children: ProcessHandle[] = [];
-        for (const d of durations) children.push(await kit.mp.Process({ target: 'sleepFor', args: [d] }));
-        const begin = performance.now();
-        for (const p of children) await p.start();
-        for (const i of joinOrder) await children[i]!.join();
-        const elapsed = performance.now() - begin;
-        expect(elapsed).toBeGreaterThanOrEqual(longest - 5);
-        expect(elapsed).toBeLessThanOrEqual(longest + 2 * durations.length * unit);
-      }),
-      { numRuns: 3 },
-    );
-  }, 120_000);
-
-  it("start-then-join in a loop (seed 002's wrong optimisation): about the sum (property, 2 runs)", async () => {
-    const { startJoin: o } = await kit.overhead();
-    const unit = Math.max(o, 30);
-    await fc.assert(
-      fc.asyncProperty(scenario, async ({ units }) => {
-        const durations = units.map((u) => u * unit);
-        const total = durations.reduce((a, b) => a + b, 0);
-        const begin = performance.now();
-        for (const d of durations) {
-          const p = await kit.mp.Process({ target: 'sleepFor', args: [d] });
-          await p.start();
-          await p.join();
-        }
-        const elapsed = performance.now() - begin;
-        expect(elapsed).toBeGreaterThanOrEqual(total - 5);
-        expect(elapsed).toBeLessThanOrEqual(total + 2 * durations.length * unit);
-      }),
-      { numRuns: 2 },
-    );
-  }, 120_000);
+  kit.test("start-then-join in a loop (seed 002's wrong optimisation) runs the children one after another", async () => {
+    const b = await kit.bounds();
+    const durations = [1, 2, 3].map((k) => k * 4 * b.prompt);
+    const begin = monotonicNow();
+    const runs: { started: number; finished: number; exited: number }[] = [];
+    for (const d of durations) {
+      const child = await kit.start({ target: 'sleepFor', args: [d] });
+      await child.handle.join();
+      const [started] = kit.observations.of('started', child.pid);
+      const [finished] = kit.observations.of('finished', child.pid);
+      check.that(started !== undefined && finished !== undefined, `the child sleeping ${d} ms did not record its start and end`);
+      runs.push({ started: started.t, finished: finished.t, exited: await child.exited });
+    }
+    for (let i = 1; i < runs.length; i++) {
+      check.that(runs[i]!.started >= runs[i - 1]!.exited, `child ${i} started before child ${i - 1} had ended: the loop ran them together`);
+    }
+    const total = monotonicNow() - begin;
+    const sum = durations.reduce((a, d) => a + d, 0);
+    check.atLeast('the loop took', total, sum, 'the sum of the sleeps: one child at a time');
+  });
 });

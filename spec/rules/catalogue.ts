@@ -43,22 +43,27 @@ const process: Rule[] = [
     section: 'process',
     title: 'start() returns at once while the child is still running its task',
     seeds: ['002', '003', '004'],
-    claim: "start() only asks the OS for a new process; the parent's next statement runs while the child's task is still going.",
-    cpython: 'start() returns in a few ms; the child runs concurrently. Which print appears first depends on buffering, not on start().',
+    claim:
+      "start() only asks the OS for a new process and returns; the parent's next statement runs while the child's task is still going.",
+    cpython:
+      'start() returns within a few ms under fork and forkserver and about 20 ms under spawn (which forks, execs and pickles inside it), while the child runs concurrently.',
     seedErrors:
-      "Seeds 002, 003 and 004 show the parent's print before the child's as if guaranteed; it holds only with unbuffered output (with stdout to a pipe and no flush, the child's line comes first in CPython). The rule checks the task is still running when start() returns, not print order.",
+      "Seeds 002, 003 and 004 show the parent's print before the child's as if start() guaranteed it. Print order is a buffering race that flips with how the program is launched: on CPython here the parent's line comes first for `python3 file.py` writing to a pipe, the child's first when the parent goes on to join() or the program runs under `-m`. The rule checks that the task is still running when start() returns, never print order.",
     flags: ['timing'],
     status: 'specified',
   },
   {
     id: 'P2',
     section: 'process',
-    title: 'target, positional and keyword arguments reach the child; an unknown option is refused',
+    title: 'target, positional and keyword arguments reach the child exactly; bad options are refused',
     seeds: ['002'],
     claim:
-      'The child runs the given target with exactly the positional and keyword arguments given; a constructor option the API does not know is an error, not a new attribute.',
-    cpython: 'Process(target=f, args=(1,), age=18) raises TypeError: unexpected keyword argument.',
+      'The child runs the given target with exactly the positional and keyword arguments given, nothing added or dropped, over any JSON value (long and non-ASCII strings, deep nesting, any object key). A constructor option the API does not know, args that is not a sequence, kwargs that is not a mapping and a group are errors, and nothing starts; an empty name means the default name.',
+    cpython:
+      "Process(age=18) raises TypeError (unexpected keyword argument); args=5 and kwargs=[1] raise TypeError; group=1 raises AssertionError; name='' gives Process-N. Ill-typed values of known options are accepted: Process(name=42, daemon='yes') constructs and name stays 42.",
     seedErrors: 'Seed 002 claims Process(..., age=18) attaches an attribute age to the process object; CPython raises TypeError.',
+    deviation:
+      "Ours refuses ill-typed values of known options (name=42, daemon='yes') with ERR_MP_INVALID_OPTION, where CPython accepts them: a name that is not a string breaks every message that shows it, and a daemon flag that is not a boolean is a bug in waiting.",
     flags: ['property-based'],
     status: 'specified',
   },
@@ -68,7 +73,7 @@ const process: Rule[] = [
     title: "a subclass's overridden run() is what the child executes",
     seeds: ['002', '004'],
     claim:
-      "Subclassing Process and overriding run() makes the child execute that run(), with the attributes set in the subclass's constructor.",
+      "Subclassing Process and overriding run() makes the child execute that run(), once, with the attributes set in the subclass's constructor, including a name it sets itself.",
     cpython: 'The child runs the subclass run(); attributes set in __init__ reach it (pickled under spawn, inherited under fork).',
     seedErrors:
       "Seed 004's subclass run() sleeps on an undefined name, so its child dies with NameError (exit code 1) instead of printing the end line.",
@@ -81,10 +86,10 @@ const process: Rule[] = [
     title: 'each child has its own pid, its ppid is the parent, and names count up or are kept',
     seeds: ['000', '001', '002', '004'],
     claim:
-      "Every child gets a pid of its own; its parent pid is the creating process's pid; inside, the current process reports the child's pid and name; default names are Process-N with N counting up; a given name is kept.",
+      "Every child gets a pid of its own; its parent pid is the creating process's pid; inside, the current process reports the child's pid and name. The main process is MainProcess; default names are <ClassName>-N on one counter (the first child of a fresh program is Process-1, a subclass instance MyProcess-N); a given name, or one a subclass sets itself, is kept.",
     cpython:
-      "Default names are Process-N (ForkProcess-N etc. only when created through a context object); current_process() in the child has its pid and name. Under forkserver the child's OS parent is the fork server, while parent_process() still names the creator (capability 'forked-by-server').",
-    flags: [],
+      "Default names are type(self).__name__ + '-N' (ForkProcess-N etc. only when created through a context object); current_process() in the child has its pid and name. Under forkserver the child's OS parent is the fork server, while parent_process() still names the creator (capability 'forked-by-server', verified: one live server, neither the creator nor init).",
+    flags: ['whole-program'],
     status: 'specified',
   },
   {
@@ -103,21 +108,24 @@ const process: Rule[] = [
   {
     id: 'P6',
     section: 'process',
-    title: 'join() waits for the end; then isAlive() is false and exitCode is set',
+    title: 'join() returns promptly after the end, never before; then isAlive() is false and exitCode is set',
     seeds: ['001', '003', '004'],
-    claim: 'join() blocks the caller until the child has ended; afterwards the process is not alive and has an exit code.',
-    cpython: 'join() returns after the child exits; is_alive() is False and exitcode 0 for a normal return.',
+    claim:
+      'join() blocks the caller until the child has ended and returns promptly once it has (at once if it already had); afterwards the process is not alive and has an exit code.',
+    cpython: 'join() returns within about a millisecond of the exit (waitpid); is_alive() is False and exitcode 0 for a normal return.',
     flags: ['timing'],
     status: 'specified',
   },
   {
     id: 'P7',
     section: 'process',
-    title: 'children joined together take about the longest, start-then-join in a loop about the sum',
+    title:
+      "children started together run at once and each join() returns at its own child's end; a start-then-join loop runs them one by one",
     seeds: ['001', '002'],
     claim:
-      "Children started together run concurrently, so joining them all takes about as long as the slowest, in any join order; starting and joining one at a time (seed 002's wrong optimisation) takes about the sum.",
-    cpython: 'With 1, 2 and 3 s children: about 3.05 s together (any join order), about 6.05 s one at a time (reference, section 12).',
+      "Children started together run concurrently, and each join() waits for its own child only: in any join order, a join returns when its child ends, or at once if it already has, so joining them all takes about as long as the slowest. Starting and joining one at a time (seed 002's wrong optimisation) runs them one after another, about the sum.",
+    cpython:
+      'With 1, 2 and 3 s children: joins return at about 1, 2 and 3 s in order, all at about 3.05 s in reverse order, about 6.05 s one at a time (reference, section 12).',
     flags: ['timing', 'property-based'],
     status: 'specified',
   },
@@ -126,7 +134,8 @@ const process: Rule[] = [
     section: 'process',
     title: 'join(timeout) returns after about the timeout with the child still alive',
     seeds: ['003'],
-    claim: 'A join with a timeout gives up after about that long; the child keeps running, is still alive, and has no exit code yet.',
+    claim:
+      'A join with a timeout gives up after about that long (at once for zero); the child keeps running, is still alive, and has no exit code yet. If the child ends first, the join returns when it ends.',
     cpython: 'join(timeout) returns None after the timeout; is_alive() True, exitcode None.',
     flags: ['timing'],
     status: 'specified',
@@ -134,14 +143,16 @@ const process: Rule[] = [
   {
     id: 'P9',
     section: 'process',
-    title: 'terminate() stops the child with SIGTERM (-15), kill() with SIGKILL (-9)',
+    title: 'terminate() and kill() end the child promptly; death by a signal gives minus its number',
     seeds: ['000', '001', '002', '004'],
     claim:
-      'terminate() ends the child promptly by signal; the exit code is minus the signal number; right after terminate() the child may still look alive, after join() it does not.',
+      'terminate() (SIGTERM) and kill() (SIGKILL) end the child promptly; a child that dies of a signal has minus the signal number as exit code; right after terminate() the child may still look alive, after join() it does not.',
     cpython:
-      'exitcode -15 after terminate(), -9 after kill(); is_alive() right after terminate() was True in 50/50 tries, False after 10 ms.',
+      'exitcode -15 after terminate(), -9 after kill(), -N for every signal whose default action ends a process. SIGINT is the exception: the child raises KeyboardInterrupt and exits 1. 1 ms after terminate(), is_alive() was True in 0-29 of 30-50 tries depending on the start method.',
     seedErrors:
-      'Seed 004 prints is_alive() 1 ms after terminate() and claims False; it is usually still True then. Seed 001 is right that it may still be alive.',
+      'Seed 004 prints is_alive() 1 ms after terminate() and presents False as certain: it is a race, often still True then. Seed 001 is right that the child may still look alive.',
+    deviation:
+      "SIGINT: a child of ours dies of the signal (exit code -2) where CPython's raises KeyboardInterrupt (exit code 1). Node cannot raise an exception inside running synchronous code, so emulating KeyboardInterrupt would let a busy task ignore Ctrl-C; dying tells the truth. SIGUSR1 opens Node's inspector in a child of ours instead of ending it (CPython: -10); the rule does not send it.",
     flags: ['timing', 'posix-only'],
     status: 'specified',
   },
@@ -149,10 +160,13 @@ const process: Rule[] = [
     id: 'P10',
     section: 'process',
     title: 'exit code 0 on return, n on exit(n), 1 on an uncaught error with a message on stderr',
-    seeds: ['001', '003'],
+    seeds: ['000', '003', '004'],
     claim:
-      "How the task ends decides the exit code: returning gives 0, an explicit exit with n gives n, an uncaught error gives 1 and prints the process's name and the error to stderr.",
-    cpython: "sys.exit(n) gives n, an exception 1 with 'Process <name>:' and the traceback on stderr.",
+      "How the task ends decides the exit code: returning (or having no target at all) gives 0, an explicit exit with n gives n for 0-255, an uncaught error gives 1 and prints the process's name and the error to stderr.",
+    cpython:
+      "sys.exit(n) gives n for 0-255; the OS keeps the low 8 bits, so sys.exit(256) gives 0 and sys.exit(-1) 255. An exception gives 1, with 'Process <name>:' and the traceback on stderr.",
+    seedErrors:
+      "Seed 004's subclass example uses an undefined name in run(), so its child really ends with exit code 1 and a NameError on stderr, not with the end line the seed shows. Seed 000's transcripts show the main program's exit code 0; seed 003 starts a process with no target, which runs nothing and exits 0.",
     flags: ['property-based', 'whole-program'],
     status: 'specified',
   },
@@ -160,13 +174,36 @@ const process: Rule[] = [
     id: 'P11',
     section: 'process',
     title: 'misuse gets a clear error of the kind CPython gives, before anything starts',
-    seeds: ['000', '002', '003', '004'],
+    seeds: ['000', '001', '002', '003', '004'],
     claim:
-      'Starting twice, joining before start, setting daemon after start, closing a running process, using a closed one, terminating an unstarted one, naming an unknown task, and an unsendable target or argument (where arguments are serialized) are errors, raised before anything runs.',
+      'Starting twice (which runs nothing a second time), joining before start, setting daemon after start, closing a running process, using a closed one (kill() included), terminating or killing an unstarted one, naming an unknown task, and an unsendable target or argument (where arguments are serialized) are errors that name the problem, raised before anything runs.',
     cpython:
-      'AssertionError for start twice, join before start and daemon after start; ValueError for close while running and use after close; an unsendable argument fails at start() under spawn and forkserver (pickling) and is fine under fork.',
+      'AssertionError for start twice, join before start and daemon after start; ValueError for close while running and use after close (name and daemon still work); an unsendable argument fails at start() under spawn and forkserver (pickling, naming the local object) and is fine under fork.',
     deviation:
       "terminate() or kill() before start(): CPython has no check and fails with AttributeError on its internal _popen; ours raises ERR_MP_NOT_STARTED. The CPython adapter maps that AttributeError to the same code. Ours serializes every argument as JSON at start() (capability 'serializes-arguments'), like spawn.",
+    flags: [],
+    status: 'specified',
+  },
+  {
+    id: 'P12',
+    section: 'process',
+    title: "any sequence of calls on a process answers as CPython's state machine does",
+    seeds: ['000', '001', '002', '003', '004'],
+    claim:
+      "Random sequences of start, join (with and without a timeout, zero included), isAlive, exitCode, pid, terminate, kill, close, setDaemon and activeChildren on one or two processes, with the child's own end as an event the harness controls, give each call the result or error a model of CPython's Process lifecycle predicts.",
+    cpython:
+      "The model is CPython 3.11's: states initial, running, ended-unjoined, ended, closed; daemon can still be set after close() (close() resets _popen); terminate() of an ended child does nothing; right after terminate() or kill() isAlive() may be either (a race the model accepts). The same sequences run on CPython prove the model.",
+    flags: ['property-based', 'posix-only'],
+    status: 'specified',
+  },
+  {
+    id: 'P14',
+    section: 'process',
+    title: 'run() called directly runs the task in the calling process, and join() then refuses',
+    seeds: ['003'],
+    claim:
+      'Calling run() directly is an ordinary call: the task runs in the calling process (same pid, no child); join() only joins what start() began, so after run() alone it is an error; start() afterwards still runs the task in a child.',
+    cpython: "p.run() runs the target in the caller; p.join() then raises AssertionError 'can only join a started process'.",
     flags: [],
     status: 'specified',
   },
@@ -185,13 +222,17 @@ const planned = (id: string, section: Section, title: string, seeds: SeedId[]): 
 });
 
 const later: Rule[] = [
-  planned('D1', 'daemon', 'daemon must be set before start()', ['000', '004']),
+  planned('P13', 'process', 'a child re-runs only what the main-module guard leaves outside it', ['003']),
+  planned('D1', 'daemon', 'daemon set before start() is seen by the child itself', ['000', '001', '002']),
   planned('D2', 'daemon', "a running daemon child is terminated when the main program's code ends", ['002', '003', '004']),
   planned('D3', 'daemon', 'main waits for non-daemon children but not for daemon ones', ['003']),
   planned('D4', 'daemon', 'joining a non-daemon child keeps the daemon running until the join returns', ['003']),
   planned('D5', 'daemon', 'a daemon process cannot start children', ['000']),
+  planned('D6', 'daemon', "a daemon outlives its parent's SIGKILL", ['000']),
+  planned('D7', 'daemon', "a child's own daemons end with that child", ['003']),
   planned('Z1', 'zombie', 'an exited, unjoined child is a zombie until reaped', ['002', '004']),
   planned('Z2', 'zombie', 'an orphan keeps running and is adopted', ['002', '004']),
+  planned('Z3', 'zombie', "terminate() leaves the process's own children as orphans", ['001', '003']),
   planned('L1', 'lock', 'critical sections under one Lock never overlap', ['000', '001', '004']),
   planned('L2', 'lock', 'the ticket sale sells exactly min(N, T) tickets under the lock', ['000', '001', '004']),
   planned('L3', 'lock', 'acquire with a timeout or non-blocking returns false while held elsewhere', ['001']),
@@ -199,6 +240,7 @@ const later: Rule[] = [
   planned('L5', 'lock', 'a lock held by a terminated process is never released', ['003']),
   planned('L6', 'lock', 'N holders each holding d take at least about N*d', ['000']),
   planned('L7', 'lock', 'a lock created inside each child excludes nothing', ['000']),
+  planned('L8', 'lock', 'a Lock and a Value keep working after their creator is SIGKILLed', ['000']),
   planned('Q1', 'queue', 'queues are FIFO per producer; nothing lost or duplicated', ['001', '004']),
   planned('Q2', 'queue', 'any JSON value round-trips through a queue unchanged', ['001']),
   planned('Q3', 'queue', 'put on a full queue blocks until a slot frees', ['001', '004']),
@@ -208,6 +250,7 @@ const later: Rule[] = [
   planned('Q7', 'queue', 'without maxsize a queue is effectively unbounded', ['001', '004']),
   planned('Q8', 'queue', 'two children and the parent share one queue; each item delivered once', ['004']),
   planned('Q9', 'queue', 'put/get on a closed queue is an error; Full and Empty are catchable', ['001']),
+  planned('Q10', 'queue', 'a Queue keeps working among the children after its creator is SIGKILLed', ['001']),
   planned('J1', 'joinable', 'JoinableQueue join() returns when every item had taskDone()', ['001', '004']),
   planned('PC1', 'prodcons', 'producer/consumer with one sentinel per consumer', ['001']),
   planned('PC2', 'prodcons', 'producer/consumer with JoinableQueue and daemon consumers', ['001', '004']),
