@@ -1,43 +1,147 @@
 /**
- * Deliberately wrong adapters: ours with one behaviour broken, to show that specs can fail and
- * fail readably. Pick one with `KIT_ADAPTERS=broken:<breakage>`; `npm run prove` runs every
- * breakage against the rules that must catch it (scripts/prove-specs-fail.ts). The breakage name
- * travels in the `startMethod` option, the contract's slot for an implementation's variants.
+ * Deliberately wrong adapters: ours with one behaviour broken, to show that specs can fail, and
+ * fail naming the real fault. Pick one with `KIT_ADAPTERS=broken:<breakage>`; `npm run prove` runs
+ * every breakage against the rules that must catch it (scripts/prove-specs-fail.ts). The breakage
+ * name travels in the `startMethod` option, the contract's slot for an implementation's variants.
+ *
+ * Each entry is a plausible bug, not a caricature: several passed every spec before the spec
+ * strength work (issue 7), which is why they are here.
  */
-import { type Adapter, type Capability, type CreateAdapter, type ProcessHandle } from '../adapter';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  UNSENDABLE,
+  type Adapter,
+  type Arg,
+  type Capability,
+  type CreateAdapter,
+  type ProcessHandle,
+  type ProcessOptions,
+} from '../adapter';
+import { DIST } from '../harness/paths';
 import ours from './ours';
 
-type Breakage = { catches: string[]; description: string; wrap: (adapter: Adapter) => Adapter };
+/**
+ * A deliberately wrong implementation: `catches` maps each rule that must fail on it to a pattern
+ * a failure message of that rule must match, so that a rule failing for some other reason (a crash,
+ * a leak) does not count as catching the fault.
+ */
+export interface Breakage {
+  catches: Record<string, RegExp>;
+  description: string;
+  wrap: (adapter: Adapter) => Adapter;
+}
 
-const mapHandles = (adapter: Adapter, change: (handle: ProcessHandle) => Partial<ProcessHandle>): Adapter => ({
+type HandleChange = (handle: ProcessHandle, options: ProcessOptions) => Partial<ProcessHandle>;
+
+const mapHandles = (adapter: Adapter, change: HandleChange): Adapter => ({
   ...adapter,
   Process: async (options) => {
     const handle = await adapter.Process(options);
-    return { ...handle, ...change(handle) };
+    return { ...handle, ...change(handle, options) };
   },
 });
 
 const withCapabilities = (adapter: Adapter, flags: Capability[]): Adapter => ({ ...adapter, capabilities: new Set(flags) });
 
-/** Which rule ids must fail for each breakage. */
+const codedError = (code: string, message: string): Error => Object.assign(new Error(message), { code });
+
+/** Every handle started through the adapter, for breakages that act across processes. */
+function startedHandles(adapter: Adapter, change: (handle: ProcessHandle, all: Set<ProcessHandle>) => Partial<ProcessHandle>): Adapter {
+  const all = new Set<ProcessHandle>();
+  return mapHandles(adapter, (h) => {
+    const changed = change(h, all);
+    return {
+      ...changed,
+      start: async () => {
+        await (changed.start ?? h.start)();
+        all.add(h);
+      },
+    };
+  });
+}
+
+const hasUnsendable = (options: ProcessOptions): boolean =>
+  options.target === UNSENDABLE || (options.args ?? []).includes(UNSENDABLE) || Object.values(options.kwargs ?? {}).includes(UNSENDABLE);
+const withoutUnsendable = (options: ProcessOptions): ProcessOptions => ({
+  ...options,
+  target: options.target === UNSENDABLE ? 'noop' : options.target,
+  args: (options.args ?? []).map((a): Arg => (a === UNSENDABLE ? null : a)),
+  ...(options.kwargs
+    ? { kwargs: Object.fromEntries(Object.entries(options.kwargs).map(([k, v]) => [k, v === UNSENDABLE ? null : v])) }
+    : {}),
+});
+const KNOWN_OPTIONS = new Set(['target', 'subclass', 'args', 'kwargs', 'name', 'daemon']);
+
+/** Which rule ids must fail for each breakage, and how their failure must read. */
 export const BREAKAGES: Record<string, Breakage> = {
   'start-waits-for-exit': {
-    catches: ['P1', 'P7'],
+    catches: { P1: /start\(\) returning did not happen within/, P7: /start\(\) of child 1 of \d .*did not happen within/ },
     description: 'start() returns only when the child has ended',
     wrap: (a) => mapHandles(a, (h) => ({ start: async () => (await h.start(), await h.join()) })),
   },
+  'start-returns-late': {
+    catches: { P1: /(duration of start\(\)|delay of start\(\)'s return after the child's first record): [\d.]+ ms, more than the bound/ },
+    description: 'start() returns 300 ms after the child is running',
+    wrap: (a) => mapHandles(a, (h) => ({ start: async () => (await h.start(), await sleep(300)) })),
+  },
   'join-returns-early': {
-    catches: ['P6'],
+    catches: { P6: /join\(\) returned while pid \d+ was still running/ },
     description: 'join() resolves at once',
     wrap: (a) => mapHandles(a, () => ({ join: async () => undefined })),
   },
+  'join-polls-slowly': {
+    catches: { P6: /join\(\) returned later than [\d.]+ ms after the child's exit in [2-6] of 6 samples/ },
+    description: 'join() notices an exit only on a 100 ms poll of isAlive()',
+    wrap: (a) =>
+      mapHandles(a, (h) => ({
+        join: async (options) => {
+          const begin = Date.now();
+          while (await h.isAlive()) {
+            if (options?.timeout !== undefined && Date.now() - begin >= options.timeout) return;
+            await sleep(100);
+          }
+          await h.join();
+        },
+      })),
+  },
+  'join-waits-for-all': {
+    catches: { P7: /lateness of join\(\) of child \d after its own child's exit .*: [\d.]+ ms, more than the bound/ },
+    description: 'join() waits for every child the adapter started, not only its own',
+    wrap: (a) =>
+      startedHandles(a, (h, all) => ({
+        join: async (options) => {
+          if (options?.timeout !== undefined) return h.join(options);
+          await Promise.all([...all].map((other) => other.join().catch(() => undefined)));
+          await h.join();
+        },
+      })),
+  },
+  'pool-of-two': {
+    catches: { P7: /start\(\) of child 3 of \d \(2 running, none ended\) did not happen within/ },
+    description: 'at most two children run at once: a third start() waits until one of them has ended',
+    wrap: (a) => {
+      let running = 0;
+      const waiting: (() => void)[] = [];
+      return mapHandles(a, (h) => ({
+        start: async () => {
+          while (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve));
+          running++;
+          await h.start();
+          void h.join().finally(() => {
+            running--;
+            waiting.shift()?.();
+          });
+        },
+      }));
+    },
+  },
   'join-ignores-timeout': {
-    catches: ['P8'],
+    catches: { P8: /join\(\) of gatedExit did not settle within the test's budget/ },
     description: 'join(timeout) waits for the end regardless of the timeout',
     wrap: (a) => mapHandles(a, (h) => ({ join: () => h.join() })),
   },
   'positive-signal-codes': {
-    catches: ['P9'],
+    catches: { P9: /exit code after terminate\(\): expected -15, got 15/ },
     description: 'a signal death is reported as a positive exit code',
     wrap: (a) =>
       mapHandles(a, (h) => ({
@@ -47,26 +151,133 @@ export const BREAKAGES: Record<string, Breakage> = {
         },
       })),
   },
+  'signal-table-two-entries': {
+    catches: { P9: /exit codes by signal: \["SIG[A-Z0-9]+"\]: expected -\d+, got 1/ },
+    description: 'signal deaths are named from a table of SIGTERM and SIGKILL only; any other signal gives 1',
+    wrap: (a) =>
+      mapHandles(a, (h) => ({
+        exitCode: async () => {
+          const code = await h.exitCode();
+          return code !== null && code < 0 && code !== -9 && code !== -15 ? 1 : code;
+        },
+      })),
+  },
+  'terminate-does-nothing': {
+    catches: { P9: /the child's exit after terminate\(\) did not happen within/ },
+    description: 'terminate() sends nothing (the child is left running: the kit must end it)',
+    wrap: (a) => mapHandles(a, () => ({ terminate: async () => undefined })),
+  },
+  'terminate-is-slow': {
+    catches: { P9: /time from terminate\(\) to the child's exit: [\d.]+ ms, more than the bound/ },
+    description: 'terminate() sends SIGTERM 200 ms late',
+    wrap: (a) =>
+      mapHandles(a, (h) => ({
+        terminate: async () => {
+          setTimeout(() => void h.terminate(), 200);
+        },
+      })),
+  },
   'exit-code-always-zero': {
-    catches: ['P10'],
+    catches: { P10: /exit code after (exit\(\d+\)|an uncaught error): expected [1-9]\d*, got 0/ },
     description: 'every ended child reports exit code 0',
     wrap: (a) => mapHandles(a, (h) => ({ exitCode: async () => ((await h.exitCode()) === null ? null : 0) })),
   },
+  'exit-codes-mod-128': {
+    catches: { P10: /exit code after exit\((1[2-9]\d|2\d\d)\): expected \d+, got \d+/ },
+    description: 'exit codes are kept to 7 bits (n & 127)',
+    wrap: (a) =>
+      mapHandles(a, (h) => ({
+        exitCode: async () => {
+          const code = await h.exitCode();
+          return code !== null && code > 0 ? code & 127 : code;
+        },
+      })),
+  },
+  'no-target-fails': {
+    catches: { P10: /exit code without a target: expected 0, got 1/ },
+    description: 'a process without a target fails (exit code 1) instead of doing nothing',
+    wrap: (a) => ({
+      ...a,
+      Process: (options) =>
+        a.Process(
+          options.target === undefined && options.subclass === undefined
+            ? { ...options, target: 'raiseError', args: ['no target'] }
+            : options,
+        ),
+    }),
+  },
   'drops-kwargs': {
-    catches: ['P2'],
+    catches: { P2: /what the child received: \["kwargs"\]/ },
     description: 'keyword arguments never reach the child',
     wrap: (a) => ({ ...a, Process: ({ kwargs: _dropped, ...options }) => a.Process(options) }),
   },
+  'injects-kwarg': {
+    catches: { P2: /what the child received: \["kwargs"\]: unexpected key\(s\) \[ 'injected' \]/ },
+    description: 'an extra keyword argument is added to every call',
+    wrap: (a) => ({
+      ...a,
+      Process: (options) =>
+        a.Process(options.target === 'recordArguments' ? { ...options, kwargs: { ...options.kwargs, injected: true } } : options),
+    }),
+  },
+  'truncates-args': {
+    catches: { P2: /what the child received: \["args"\]: expected [3-5] element\(s\), got 2/ },
+    description: 'positional arguments beyond the second are dropped',
+    wrap: (a) => ({
+      ...a,
+      // recordArguments' first argument is its count: keep it and the next two.
+      Process: (options) =>
+        a.Process(options.target === 'recordArguments' && options.args ? { ...options, args: options.args.slice(0, 3) } : options),
+    }),
+  },
   'accepts-unknown-options': {
-    catches: ['P2'],
+    catches: { P2: /the unknown option age: expected a rejection with code ERR_MP_INVALID_OPTION/ },
     description: 'unknown constructor options are silently dropped',
     wrap: (a) => ({
       ...a,
-      Process: ({ target, subclass, args, kwargs, name, daemon }) => a.Process(clean({ target, subclass, args, kwargs, name, daemon })),
+      Process: (options) =>
+        a.Process(Object.fromEntries(Object.entries(options).filter(([k, v]) => KNOWN_OPTIONS.has(k) && v !== undefined))),
     }),
   },
+  'starts-then-refuses': {
+    catches: {
+      P2: /after the unknown option age was refused, (a process was started|a child ran) anyway/,
+      P11: /after start\(\) refused the unsendable (argument|target), (a process was started|a child ran) anyway/,
+    },
+    description: 'a refused unknown option or unsendable argument still starts the process (without it), and activeChildren() hides it',
+    wrap: (a) => {
+      const hidden = new Set<number>();
+      const startAnyway = async (options: ProcessOptions): Promise<void> => {
+        const h = await a.Process(options);
+        await h.start();
+        const pid = await h.pid();
+        if (pid !== null) hidden.add(pid);
+        void h.join();
+      };
+      return {
+        ...a,
+        Process: async (options) => {
+          const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
+          if (unknown.length > 0) {
+            await startAnyway(Object.fromEntries(Object.entries(options).filter(([k]) => KNOWN_OPTIONS.has(k))));
+            throw codedError('ERR_MP_INVALID_OPTION', `unknown option ${unknown.join(', ')}`);
+          }
+          const h = await a.Process(options);
+          if (!hasUnsendable(options)) return h;
+          return {
+            ...h,
+            start: async () => {
+              await startAnyway(withoutUnsendable(options));
+              throw codedError('ERR_MP_NOT_SENDABLE', 'unsendableValue cannot be sent');
+            },
+          };
+        },
+        activeChildren: async () => (await a.activeChildren()).filter((c) => !hidden.has(c.pid)),
+      };
+    },
+  },
   'subclass-ignored': {
-    catches: ['P3'],
+    catches: { P3: /run\(\) records: .*expected 1 element\(s\), got 0/ },
     description: 'a subclass is replaced by a plain process running noop',
     wrap: (a) => ({
       ...a,
@@ -74,17 +285,45 @@ export const BREAKAGES: Record<string, Breakage> = {
     }),
   },
   'names-not-counted': {
-    catches: ['P4'],
+    catches: { P4: /given name: expected 'meet', got 'Process-1'|identity seen by child a: \["name"\]/ },
     description: 'every process reports the name Process-1',
     wrap: (a) => mapHandles(a, () => ({ name: async () => 'Process-1' })),
   },
+  'subclass-default-name': {
+    catches: { P4: /default name of a subclass instance: expected ReportingProcess-N, got "Process-\d+"/ },
+    description: "a subclass instance's default name is Process-N, not <ClassName>-N",
+    wrap: (a) => mapHandles(a, (h) => ({ name: async () => String(await h.name()).replace(/^\w+-(\d+)$/, 'Process-$1') })),
+  },
+  'names-start-at-two': {
+    catches: { P4: /names in a fresh program: \["names"\]\[0\]: expected 'Process-1', got 'Process-2'/ },
+    description: 'the process counter is bumped once before the program runs, so the first child is Process-2',
+    wrap: (a) => ({
+      ...a,
+      program: (name, args) => {
+        const command = a.program(name, args);
+        const [script, ...rest] = command.args;
+        const lib = JSON.stringify(`${DIST}/src/index.js`);
+        return { ...command, args: ['-e', `new (require(${lib}).Process)(); require(${JSON.stringify(script)});`, ...rest] };
+      },
+    }),
+  },
+  'claims-forked-by-server': {
+    catches: { P4: /'forked-by-server' is declared, but the children's OS parent is the creator itself/ },
+    description: "declares 'forked-by-server', which ours does not do",
+    wrap: (a) => withCapabilities(a, [...a.capabilities, 'forked-by-server']),
+  },
+  'pid-is-parent': {
+    catches: { P1: /the child's pid is the parent's own/, P6: /the child's pid is the parent's own/ },
+    description: "pid() reports the parent's own pid, as a thread-backed implementation would (the kit must not kill itself)",
+    wrap: (a) => mapHandles(a, (h) => ({ pid: async () => ((await h.pid()) === null ? null : process.pid) })),
+  },
   'claims-fork-memory': {
-    catches: ['P5'],
+    catches: { P5: /the list the child started with/ },
     description: "declares 'inherits-parent-memory', which ours does not have",
     wrap: (a) => withCapabilities(a, [...a.capabilities, 'inherits-parent-memory']),
   },
   'no-misuse-checks': {
-    catches: ['P11'],
+    catches: { P11: /expected a rejection with code ERR_MP_ALREADY_STARTED, but it resolved/ },
     description: 'a second start() and an early join() are silently ignored',
     wrap: (a) =>
       mapHandles(a, (h) => {
@@ -95,16 +334,98 @@ export const BREAKAGES: Record<string, Breakage> = {
         };
       }),
   },
-  'terminate-does-nothing': {
-    catches: ['P9'],
-    description: 'terminate() sends nothing (the child is left running: the leak check must also see it)',
-    wrap: (a) => mapHandles(a, (h) => ({ terminate: async () => undefined, join: (o) => h.join(o ?? { timeout: 2000 }) })),
+  'start-twice-reruns': {
+    catches: {
+      P11: /processes started by the second start\(\): value: expected 0 element|the task's start records: expected 1 element\(s\), got 2/,
+    },
+    description: 'a second start() is refused, but only after it has run the task again in a new process',
+    wrap: (a) =>
+      mapHandles(a, (h, options) => {
+        let started = false;
+        return {
+          start: async () => {
+            if (!started) {
+              started = true;
+              return h.start();
+            }
+            const again = await a.Process(options);
+            await again.start();
+            void again.join();
+            return h.start(); // refused, as it should be
+          },
+        };
+      }),
+  },
+  'kill-after-close-allowed': {
+    catches: { P11: /kill\(\) on a closed process: expected a rejection with code ERR_MP_CLOSED/ },
+    description: 'kill() on a closed process is silently accepted',
+    wrap: (a) =>
+      mapHandles(a, (h) => {
+        let closed = false;
+        return {
+          close: async () => {
+            await h.close();
+            closed = true;
+          },
+          kill: async () => (closed ? undefined : h.kill()),
+        };
+      }),
+  },
+  'close-while-running-allowed': {
+    catches: {
+      P11: /expected a rejection with code ERR_MP_STILL_RUNNING, but it resolved/,
+      P12: /close\([AB]\): the model of CPython expects it to/,
+    },
+    description: 'close() of a running process is accepted (and does nothing)',
+    wrap: (a) =>
+      mapHandles(a, (h) => ({
+        close: async () => {
+          if (!(await h.isAlive())) await h.close();
+        },
+      })),
+  },
+  'daemon-refused-after-close': {
+    catches: {
+      P12: /setDaemon\[(true|false)\]\([AB]\): the model of CPython expects it to give undefined, but it rejected with ERR_MP_CLOSED/,
+    },
+    description: 'setting daemon on a closed process is refused (CPython allows it: close() resets _popen)',
+    wrap: (a) =>
+      mapHandles(a, (h) => {
+        let closed = false;
+        return {
+          close: async () => {
+            await h.close();
+            closed = true;
+          },
+          setDaemon: async (value) => {
+            if (closed) throw codedError('ERR_MP_CLOSED', 'process object is closed');
+            return h.setDaemon(value);
+          },
+        };
+      }),
+  },
+  'active-children-keeps-ended': {
+    catches: { P12: /activeChildren\(\): pid \d+ has ended \((ended|closed)\) but is listed/ },
+    description: 'activeChildren() lists every child ever started',
+    wrap: (a) => {
+      const started: { pid: number; name: string }[] = [];
+      return {
+        ...mapHandles(a, (h) => ({
+          start: async () => {
+            await h.start();
+            started.push({ pid: (await h.pid())!, name: await h.name() });
+          },
+        })),
+        activeChildren: async () => [...started],
+      };
+    },
+  },
+  'run-starts-child': {
+    catches: { P14: /identity recorded by run\(\): \[0\]\["(pid|currentPid)"\]: expected \d+, got \d+/ },
+    description: 'run() called directly starts a child and waits for it, instead of running in the caller',
+    wrap: (a) => mapHandles(a, (h) => ({ run: async () => (await h.start(), await h.join()) })),
   },
 };
-
-function clean<T extends object>(options: T): T {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as T;
-}
 
 const createAdapter: CreateAdapter = async ({ startMethod }) => {
   const breakage = startMethod ? BREAKAGES[startMethod] : undefined;

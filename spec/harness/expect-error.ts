@@ -1,5 +1,6 @@
 /** Asserting on rejections by kit error code (spec/adapter.ts ERROR_CODES), with readable failures. */
 import type { KitError, KitErrorCode } from '../adapter';
+import { RuleViolation } from './checks';
 
 /** Runs `action`, which must reject with `code`; returns the error for further checks. */
 export async function rejectsWithCode(action: () => Promise<unknown>, code: KitErrorCode): Promise<KitError> {
@@ -9,9 +10,9 @@ export async function rejectsWithCode(action: () => Promise<unknown>, code: KitE
   } catch (error) {
     const e = error as KitError;
     if (e.code !== code) {
-      throw new Error(`expected a rejection with code ${code}, got code ${String(e.code)}: ${e.message}`, { cause: e });
+      throw new RuleViolation(`expected a rejection with code ${code}, got code ${String(e.code)}: ${e.message}`, { cause: e });
     }
     return e;
   }
-  throw new Error(`expected a rejection with code ${code}, but it resolved with ${JSON.stringify(outcome)}`);
+  throw new RuleViolation(`expected a rejection with code ${code}, but it resolved with ${JSON.stringify(outcome)}`);
 }

@@ -90,8 +90,11 @@ const describeOptions = (options: ProcessOptions): string =>
 function track(adapter: Adapter): KitAdapter {
   const ledger = new Ledger();
   let deadline: number | undefined;
-  const guard = <T>(what: string, promise: Promise<T>): Promise<T> =>
-    deadline === undefined ? promise : within(promise, deadline - monotonicNow(), `${what} settling within the test's budget`);
+  const guard = <T>(what: string, promise: Promise<T>): Promise<T> => {
+    if (deadline === undefined) return promise;
+    const left = deadline - monotonicNow();
+    return within(promise, left, what, `${what} did not settle within the test's budget (${Math.round(left)} ms were left)`);
+  };
 
   const trackHandle = (handle: ProcessHandle, label: string): ProcessHandle => {
     const call =

@@ -58,8 +58,8 @@ describeRule('P6', (kit) => {
       await child.handle.join();
       return monotonicNow() - begin;
     };
-    check.atMost('join() of an ended, unjoined child took', await timed(), b.prompt, b.basis);
-    check.atMost('a second join() took', await timed(), b.prompt, b.basis);
+    check.atMost('duration of join() on an ended, unjoined child', await timed(), b.prompt, b.basis);
+    check.atMost('duration of a second join()', await timed(), b.prompt, b.basis);
     check.equal('exit code', await child.handle.exitCode(), 0);
   });
 });

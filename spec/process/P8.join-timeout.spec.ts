@@ -17,8 +17,8 @@ describeRule('P8', (kit) => {
       const begin = monotonicNow();
       await child.handle.join({ timeout });
       const elapsed = monotonicNow() - begin;
-      check.atLeast(`join({ timeout: ${timeout.toFixed(0)} }) took`, elapsed, timeout - EARLY_MS, 'it must wait the whole timeout');
-      check.atMost(`join({ timeout: ${timeout.toFixed(0)} }) took`, elapsed - timeout, b.prompt, `beyond the timeout; ${b.basis}`);
+      check.atLeast(`duration of join({ timeout: ${timeout.toFixed(0)} })`, elapsed, timeout - EARLY_MS, 'it must wait the whole timeout');
+      check.atMost(`overrun of join({ timeout: ${timeout.toFixed(0)} }) past its timeout`, elapsed - timeout, b.prompt, b.basis);
       if (child.id && hasEnded(child.id)) fail('the child ended during join(timeout), though its gate was closed');
       check.equal('isAlive() after join(timeout)', await child.handle.isAlive(), true);
       check.equal('exitCode after join(timeout)', await child.handle.exitCode(), null);
@@ -37,7 +37,7 @@ describeRule('P8', (kit) => {
     await sleep(3 * b.prompt);
     gate.open();
     const returnedAt = await joined;
-    check.atMost('join(timeout) returned after the child exited by', returnedAt - (await child.exited), b.prompt, b.basis);
+    check.atMost("lateness of join(timeout) after the child's exit", returnedAt - (await child.exited), b.prompt, b.basis);
     check.equal('exit code', await child.handle.exitCode(), 0);
   });
 });

@@ -39,7 +39,7 @@ describeRule('P9', (kit) => {
     await child.handle[stop]();
     // Right after the signal the child may still look alive (seed 004 claims otherwise): nothing is asserted here.
     const exitedAt = await within(child.exited, 20 * b.prompt, `the child's exit after ${stop}()`);
-    check.atMost(`the child ended after ${stop}() by`, exitedAt - begin, b.prompt, b.basis);
+    check.atMost(`time from ${stop}() to the child's exit`, exitedAt - begin, b.prompt, b.basis);
     await child.handle.join();
     check.equal(`exit code after ${stop}()`, await child.handle.exitCode(), -constants.signals[signal]);
     check.equal(`isAlive() after ${stop}() and join()`, await child.handle.isAlive(), false);
