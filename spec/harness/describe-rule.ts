@@ -109,13 +109,17 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
       if (!entry || entry.startCalledAt === undefined || entry.startReturnedAt === undefined) {
         throw new Error('kit.started(): this handle was not started in the current test');
       }
+      const a = mp();
       return {
         handle,
         pid: entry.pid,
         id: entry.id,
         startCalledAt: entry.startCalledAt,
         startReturnedAt: entry.startReturnedAt,
-        exited: entry.exited,
+        // Made when asked for: a guarded wait nobody awaits would reject unobserved at the deadline.
+        get exited() {
+          return a.guard(`the exit of ${entry.label}`, entry.exited);
+        },
       };
     };
 

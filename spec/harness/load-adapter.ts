@@ -47,6 +47,8 @@ export interface KitAdapter extends Adapter {
    * spec never ends on Jest's own timeout. The kit sets it per test; undefined lifts it.
    */
   setDeadline(at: number | undefined): void;
+  /** `promise`, rejected naming `what` if it has not settled by the deadline (a wait of the kit's own, such as an exit). */
+  guard<T>(what: string, promise: Promise<T>): Promise<T>;
 }
 
 export async function loadAdapter(choice: string): Promise<KitAdapter> {
@@ -149,5 +151,6 @@ function track(adapter: Adapter): KitAdapter {
     setDeadline: (at) => {
       deadline = at;
     },
+    guard,
   };
 }

@@ -15,13 +15,12 @@ describeRule('P11', (kit) => {
     const gate = kit.gate();
     const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
     await kit.observations.waitFor('started', { pid: child.pid });
-    return {
-      ...child,
+    return Object.assign(child, {
       end: async () => {
         gate.open();
         await child.handle.join();
       },
-    };
+    });
   };
 
   kit.test('start() twice, while running and after join, is refused and runs nothing a second time', async () => {
