@@ -62,7 +62,8 @@ export const check: Checks = {
   equal<T>(what: string, actual: unknown, expected: T): asserts actual is T {
     const difference = firstDifference(actual, expected);
     if (difference === null) return;
-    if (isRecord(expected) || Array.isArray(expected)) fail(`${what}: ${difference}`);
+    // At the top level the path is the quantity itself: 'run() records: expected 1 element(s), got 0'.
+    if (isRecord(expected) || Array.isArray(expected)) fail(`${what}: ${difference.replace(/^value: /, '')}`);
     fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
   },
   atMost(what: string, actual: number, bound: number, basis: string): void {
