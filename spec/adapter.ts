@@ -25,7 +25,9 @@ export const CONTRACT_VERSION = 1 as const;
  */
 export const CAPABILITIES = {
   'serializes-arguments':
-    'target and arguments are serialized at start(), so an unsendable one fails there and nothing is started (ours; CPython spawn and forkserver). Without it they are inherited by memory (CPython fork).',
+    'target and arguments are serialized at start(): the child gets a copy as of start() (ours; CPython spawn and forkserver). Without it they are inherited by memory (CPython fork). Serializing without refusing what cannot be serialized loses data: P11 requires refuses-unsendable with it.',
+  'refuses-unsendable':
+    'a target or argument that cannot cross the process boundary fails start(), and nothing is started (ours; CPython spawn and forkserver). Without it, such a value must reach the child intact (CPython fork).',
   'inherits-parent-memory':
     "a child starts with a copy of the parent's memory at start(), so the parent's changes made before start() are visible to it (CPython fork).",
   'forked-by-server':
@@ -49,6 +51,8 @@ export const ERROR_CODES = {
   ERR_MP_UNKNOWN_TASK: 'the named task does not exist in the fixture module',
   ERR_MP_NOT_SENDABLE: 'a target or argument cannot cross the process boundary (CPython: PicklingError and kin)',
   ERR_MP_DAEMON_CHILDREN: 'a daemon process tried to start a child (CPython: AssertionError)',
+  ERR_MP_MISSING_MEMBER:
+    "the implementation lacks the member called (billiard has no kill(); multiprocessing.dummy no pid): reported as 'the implementation has no kill()', under the rules that need it only",
 } as const;
 export type KitErrorCode = keyof typeof ERROR_CODES;
 
@@ -108,7 +112,8 @@ export interface ProcessHandle {
 }
 
 export interface ProcessInfo {
-  pid: number;
+  /** Null only for an implementation whose processes are not OS processes of their own (threads). */
+  pid: number | null;
   name: string;
 }
 
@@ -121,8 +126,10 @@ export interface ProgramCommand {
 
 export interface Adapter {
   readonly contractVersion: typeof CONTRACT_VERSION;
-  /** Shown in titles and reports, e.g. `ours` or `cpython-spawn`. */
+  /** Shown in titles and reports, and names the expectations file, e.g. `ours` or `cpython-spawn`. */
   readonly name: string;
+  /** Optional: one line for reports, e.g. `CPython 3.11.7, multiprocessing, spawn`. */
+  readonly description?: string;
   readonly capabilities: ReadonlySet<Capability>;
   /** Constructs (does not start) a process; a bad option rejects here. */
   Process(options: ProcessOptions): Promise<ProcessHandle>;
@@ -138,9 +145,19 @@ export interface Adapter {
   close(): Promise<void>;
 }
 
+/**
+ * What `createAdapter` receives, from the adapter choice `<adapter>[:<variant>][?key=value&...]`
+ * (e.g. `cpython:spawn?python=pypy3&module=billiard`, `./my-adapter.ts:fast`). Every adapter gets
+ * both; what they mean is the adapter's to document, and an adapter refuses a variant or setting
+ * it does not know.
+ */
 export interface AdapterOptions {
-  /** For implementations that have several, e.g. CPython's fork, spawn, forkserver. */
+  /** The part after `:`: for implementations that have several ways to run (CPython's fork, spawn, forkserver). */
+  variant?: string;
+  /** The same as `variant`, under its older name. */
   startMethod?: string;
+  /** The `?key=value&...` pairs, decoded. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 export type CreateAdapter = (options: AdapterOptions) => Promise<Adapter>;

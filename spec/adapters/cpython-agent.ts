@@ -7,7 +7,8 @@ import { agentError, pythonError, type WireError } from './cpython-errors';
 
 // From the repository root, not __dirname: the Python files are never compiled into dist/.
 const AGENT_PATH = path.join(REPO_ROOT, 'fixtures', 'python', 'agent.py');
-export const PYTHON = 'python3';
+/** The interpreter when none is chosen (`--python`, `KIT_PYTHON`, or `?python=` in the adapter choice). */
+export const DEFAULT_PYTHON = 'python3';
 const PROTOCOL_VERSION = 1;
 
 const HELLO_TIMEOUT_MS = 30_000; // a cold python3 behind a pyenv shim on a loaded VM
@@ -22,6 +23,25 @@ interface Reply {
   result?: Json;
   error?: WireError;
   hello?: string;
+}
+
+/** What the agent says about itself in its hello (agent-protocol.md). */
+export interface Hello {
+  pid: number;
+  /** platform.python_implementation(): CPython, PyPy, ... */
+  implementation: string;
+  python: string;
+  module: string;
+  moduleVersion: string;
+  /** The start method in effect, or null for an implementation without start methods. */
+  startMethod: string | null;
+}
+
+/** Where and how to run the agent. */
+export interface AgentSpec {
+  python: string;
+  module: string;
+  startMethod: string;
 }
 
 interface Pending {
@@ -76,7 +96,9 @@ export class Agent {
   private nextId = 1;
   private stdoutBuffer = '';
   private stderrTail = '';
-  private hello: { resolve(): void; reject(error: Error): void } | undefined;
+  private hello: { resolve(hello: Hello): void; reject(error: Error): void } | undefined;
+  /** The agent's hello, once it has said it. */
+  info!: Hello;
   private ended: string | undefined; // why requests are refused, once closed or dead
   private streamsTimer: NodeJS.Timeout | undefined;
   private readonly closed: Promise<void>;
@@ -115,11 +137,11 @@ export class Agent {
         resolve();
       });
     });
-    child.on('error', (error) => this.fail(`cannot run the agent (${PYTHON} ${AGENT_PATH}): ${error.message}`));
+    child.on('error', (error) => this.fail(`cannot run the agent (${child.spawnfile} ${AGENT_PATH}): ${error.message}`));
   }
 
-  static async start(name: string, method: string): Promise<Agent> {
-    const child = spawn(PYTHON, [AGENT_PATH, '--start-method', method], {
+  static async start(name: string, { python, module, startMethod }: AgentSpec): Promise<Agent> {
+    const child = spawn(python, [AGENT_PATH, '--start-method', startMethod, '--module', module], {
       env: process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, for killGroup(); Node still waits for it
@@ -127,7 +149,7 @@ export class Agent {
     const agent = new Agent(name, child);
     let timer: NodeJS.Timeout | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
+      agent.info = await new Promise<Hello>((resolve, reject) => {
         agent.hello = { resolve, reject };
         timer = setTimeout(() => reject(agentError(name, `no hello from the agent within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
       });
@@ -196,7 +218,7 @@ export class Agent {
     if (this.hello) {
       const hello = this.hello;
       this.hello = undefined;
-      if (reply.v === PROTOCOL_VERSION && reply.hello === 'mp-kit-agent') hello.resolve();
+      if (reply.v === PROTOCOL_VERSION && reply.hello === 'mp-kit-agent') hello.resolve(reply as unknown as Hello);
       else hello.reject(agentError(this.name, `unexpected hello from the agent: ${line}`));
       return;
     }

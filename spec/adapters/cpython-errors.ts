@@ -48,6 +48,9 @@ const RULES: readonly Rule[] = [
   { types: ['AttributeError'], message: /^Can't pickle local object/, code: 'ERR_MP_NOT_SENDABLE' },
   { types: ['TypeError'], message: /^cannot pickle /, code: 'ERR_MP_NOT_SENDABLE' },
   { types: ['AssertionError'], message: /^daemonic processes are not allowed to have children$/, code: 'ERR_MP_DAEMON_CHILDREN' },
+  // A member the implementation's Process lacks (billiard: kill; multiprocessing.dummy: pid,
+  // terminate, close), as the agent tells it apart from an AttributeError raised inside a member.
+  { types: ['MissingMember'], code: 'ERR_MP_MISSING_MEMBER' },
   // The agent's own failures (a request it cannot understand) are kit bugs, not Python behaviour.
   { types: ['ProtocolError'], code: AGENT_CODE },
 ];

@@ -1,4 +1,9 @@
-/** The CPython reference adapter: the contract mapped onto CPython's multiprocessing, run by the agent (cpython-agent.ts). */
+/**
+ * The Python reference adapter: the contract mapped onto a Python multiprocessing implementation,
+ * run by the agent (cpython-agent.ts). CPython's own `multiprocessing` by default; the interpreter
+ * and the module are settings (`cpython:spawn?python=pypy3&module=billiard`, or KIT_PYTHON and
+ * KIT_PYTHON_MODULE, or `npm run test:adapter -- --python pypy3 --module billiard`).
+ */
 import * as path from 'node:path';
 import {
   CONTRACT_VERSION,
@@ -13,20 +18,33 @@ import {
   type ProgramCommand,
 } from '../adapter';
 import { REPO_ROOT } from '../harness/paths';
-import { Agent, PYTHON } from './cpython-agent';
+import { Agent, DEFAULT_PYTHON, type Hello } from './cpython-agent';
 import { agentError } from './cpython-errors';
 
 const PROGRAMS_DIR = path.join(REPO_ROOT, 'fixtures', 'python', 'programs');
 const UNSENDABLE_WIRE = { $unsendable: true };
 
-// Per start method: fork copies memory and pickles nothing; spawn and forkserver pickle at start().
-// Forkserver children are children of the server process, which reaps them: no visible zombie,
-// and their OS parent pid is the server's.
+// Per start method: fork copies memory and pickles nothing; spawn and forkserver pickle at start(),
+// and refuse what pickle refuses. Forkserver children are children of the server process, which
+// reaps them: no visible zombie, and their OS parent pid is the server's. An implementation
+// without start methods (multiprocessing.dummy: threads) claims nothing.
 const CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
   fork: ['inherits-parent-memory', 'visible-zombies'],
-  spawn: ['serializes-arguments', 'visible-zombies'],
-  forkserver: ['serializes-arguments', 'forked-by-server'],
+  spawn: ['serializes-arguments', 'refuses-unsendable', 'visible-zombies'],
+  forkserver: ['serializes-arguments', 'refuses-unsendable', 'forked-by-server'],
 };
+const DEFAULT_MODULE = 'multiprocessing';
+const SETTINGS = ['python', 'module'];
+
+/**
+ * `cpython-fork` for CPython's own multiprocessing (the names expectations files and reports use),
+ * else `<interpreter>[-<module>]-<method>`: `pypy-fork`, `cpython-billiard-spawn`, `cpython-multiprocessing.dummy`.
+ */
+function nameOf(hello: Hello, method: string): string {
+  const interpreter = hello.implementation.toLowerCase();
+  const module = hello.module === DEFAULT_MODULE ? '' : `-${hello.module}`;
+  return `${interpreter}${module}${hello.startMethod === null ? '' : `-${method}`}`;
+}
 
 /** UNSENDABLE becomes {"$unsendable": true}, anywhere in a value; everything else is plain JSON. */
 function toWire(value: unknown): unknown {
@@ -51,7 +69,7 @@ const asNumberOrNull = expect(isNumberOrNull, 'a number or null');
 const asVoid = (): void => undefined;
 function asInfo(value: Json): ProcessInfo {
   const info = value as { pid?: unknown; name?: unknown } | null;
-  if (typeof info?.pid !== 'number' || typeof info.name !== 'string') {
+  if ((typeof info?.pid !== 'number' && info?.pid !== null) || typeof info.name !== 'string') {
     throw new Error(`the agent returned ${JSON.stringify(value)} where {pid, name} was expected`);
   }
   return { pid: info.pid, name: info.name };
@@ -114,18 +132,26 @@ class CPythonProcess implements ProcessHandle {
 }
 
 const createAdapter: CreateAdapter = async (options) => {
-  const method = options.startMethod ?? 'fork'; // CPython's default on Linux
-  const capabilities = CAPABILITIES[method];
-  const name = `cpython-${method}`;
-  if (!capabilities) {
-    throw agentError(name, `unknown start method ${JSON.stringify(method)} (expected ${Object.keys(CAPABILITIES).join(', ')})`);
+  const method = options.variant ?? options.startMethod ?? 'fork'; // CPython's default on Linux
+  const settings = options.settings ?? {};
+  const unknown = Object.keys(settings).filter((key) => !SETTINGS.includes(key));
+  if (unknown.length > 0) throw agentError('cpython', `unknown setting(s) ${unknown.join(', ')} (known: ${SETTINGS.join(', ')})`);
+  if (!CAPABILITIES[method]) {
+    throw agentError('cpython', `unknown start method ${JSON.stringify(method)} (expected ${Object.keys(CAPABILITIES).join(', ')})`);
   }
-  const agent = await Agent.start(name, method);
+  const python = settings.python ?? process.env.KIT_PYTHON ?? DEFAULT_PYTHON;
+  const module = settings.module ?? process.env.KIT_PYTHON_MODULE ?? DEFAULT_MODULE;
+  const agent = await Agent.start(`python ${python} ${module} ${method}`, { python, module, startMethod: method });
+  const { info } = agent;
+  const name = nameOf(info, method);
+  const version = info.moduleVersion ? ` ${info.moduleVersion}` : '';
+  const description = `${info.implementation} ${info.python}, ${info.module}${version}${info.startMethod === null ? '' : `, ${info.startMethod}`}`;
 
   const adapter: Adapter = {
     contractVersion: CONTRACT_VERSION,
     name,
-    capabilities: new Set(capabilities),
+    description,
+    capabilities: new Set(info.startMethod === null ? [] : CAPABILITIES[method]),
     async Process(processOptions: ProcessOptions): Promise<ProcessHandle> {
       // name, daemon and unknown options travel together: all become constructor keywords.
       const { target, subclass, args, kwargs, ...constructorOptions } = processOptions;
@@ -148,7 +174,11 @@ const createAdapter: CreateAdapter = async (options) => {
       }),
     callInParent: (task, args = []) => agent.request('call_in_parent', { task, args }),
     program(program: string, args: readonly string[] = []): ProgramCommand {
-      return { file: PYTHON, args: [path.join(PROGRAMS_DIR, `${program}.py`), ...args], env: { KIT_START_METHOD: method } };
+      return {
+        file: python,
+        args: [path.join(PROGRAMS_DIR, `${program}.py`), ...args],
+        env: { KIT_START_METHOD: method, KIT_PYTHON_MODULE: module },
+      };
     },
     close: () => agent.close(),
   };

@@ -90,7 +90,7 @@ const createAdapter: CreateAdapter = async () => {
   const adapter: Adapter = {
     contractVersion: CONTRACT_VERSION,
     name: 'ours',
-    capabilities: new Set(['serializes-arguments']),
+    capabilities: new Set(['serializes-arguments', 'refuses-unsendable']),
     Process: async (options) => {
       const proc = construct(options);
       created.push(proc);

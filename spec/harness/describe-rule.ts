@@ -31,8 +31,11 @@ import { boundsFrom, measureYardstick, type Bounds } from './yardstick';
 /** A child started through kit.start(): its handle, identity and the kit's own timings (monotonic ms). */
 export interface Started {
   handle: ProcessHandle;
-  pid: number;
-  /** Null when it had already ended and been reaped by the time the kit read /proc. */
+  /** The kit-issued token its records carry (`tok`): match records to it, never by pid alone. */
+  token: string;
+  /** The pid the implementation reported once start() resolved (null: none). */
+  pid: number | null;
+  /** Null when it had already ended and been reaped when the kit read /proc, or has no pid of its own. */
   id: ProcessId | null;
   startCalledAt: number;
   startReturnedAt: number;
@@ -112,13 +115,14 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
       const a = mp();
       return {
         handle,
+        token: a.tokenOf(handle),
         pid: entry.pid,
         id: entry.id,
         startCalledAt: entry.startCalledAt,
         startReturnedAt: entry.startReturnedAt,
         // Made when asked for: a guarded wait nobody awaits would reject unobserved at the deadline.
         get exited() {
-          return a.guard(`the exit of ${entry.label}`, entry.exited);
+          return a.guard(`the exit of ${entry.label}`, entry.exited());
         },
       };
     };
@@ -153,8 +157,10 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
             }
             a.setDeadline(undefined);
             // Children the test never had a handle for (grandchildren) are known from their own records.
-            for (const o of observations.all())
-              if (typeof o.st === 'number' && !a.ledger.isProtected(o.pid)) a.ledger.addObserved(writerOf(o));
+            for (const o of observations.all()) {
+              if (typeof o.st !== 'number' || a.ledger.isProtected(o.pid)) continue;
+              a.ledger.addObserved(writerOf(o), `the writer of '${o.event}' [${String(o.tok)}]`);
+            }
             let leak: string | null;
             try {
               leak = await endLeftovers(a.ledger);
@@ -200,7 +206,8 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
       adapter = await loadAdapter(currentChoice());
       expectations = loadExpectations(adapter.name);
       // The process that creates the children is never signalled by the kit, whatever happens.
-      adapter.ledger.protect((await adapter.currentProcess()).pid);
+      const creator = (await adapter.currentProcess()).pid;
+      if (creator !== null) adapter.ledger.protect(creator);
       // One process started and joined before any test, so that helper processes an implementation
       // starts lazily (CPython's fork server and resource tracker, our standby child) already exist
       // when a test compares process trees.

@@ -102,7 +102,7 @@ describe('harness: leak check and cleanup', () => {
   it('never signals a stranger that took over a pid: identity is pid and start time', async () => {
     const child = sleeper(30);
     const ledger = new Ledger();
-    ledger.addObserved({ pid: child.pid!, startTime: identify(child.pid!)!.startTime - 1 });
+    ledger.addObserved({ pid: child.pid!, startTime: identify(child.pid!)!.startTime - 1 }, 'a stranger');
     expect(await endLeftovers(ledger)).toBeNull();
     expect(readProc(child.pid!)?.state).not.toBe('Z');
     child.kill('SIGKILL');

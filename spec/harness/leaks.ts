@@ -26,11 +26,11 @@ function leftover(entry: Entry, below: ReadonlySet<number>): ProcEntry | null {
 }
 
 function sigkill(ledger: Ledger, entry: Entry): void {
-  if (!entry.id || ledger.isProtected(entry.pid)) return;
+  if (!entry.id || ledger.isProtected(entry.id.pid)) return;
   const now = lookup(entry.id); // proven identity, checked right before signalling
   if (!now || now.state === 'Z') return;
   try {
-    process.kill(entry.pid, 'SIGKILL');
+    process.kill(entry.id.pid, 'SIGKILL');
   } catch {
     // Gone in between.
   }
@@ -44,7 +44,7 @@ export async function endLeftovers(ledger: Ledger): Promise<string | null> {
   const entries = ledger.all();
   const belowNow = new Set(descendants(process.pid).map((p) => p.pid));
   const left = entries.map((e) => ({ entry: e, proc: leftover(e, belowNow) })).filter((x) => x.proc !== null);
-  const stray = descendants(process.pid).filter((p) => p.state === 'Z' && !entries.some((e) => e.pid === p.pid));
+  const stray = descendants(process.pid).filter((p) => p.state === 'Z' && !entries.some((e) => e.id?.pid === p.pid));
   if (left.length === 0 && stray.length === 0) return null;
 
   for (const { entry } of left) sigkill(ledger, entry);

@@ -6,22 +6,26 @@
  * stranger that inherited a reused pid.
  */
 import type { ProcessHandle } from '../adapter';
+import { RuleViolation } from './checks';
 import { watchExit } from './exit-watch';
 import { identify, selfAndAncestors, type ProcessId } from './proc';
 
 export interface Entry {
-  /** Identity, or null when the process had already ended and been reaped when the kit looked. */
+  /** Identity, or null when the process had already ended and been reaped, or has no pid of its own. */
   id: ProcessId | null;
-  pid: number;
-  /** What it runs, for messages: `sleepFor`, `subclass ReportingProcess`, `observed child`. */
+  /** The pid the implementation reported, or null when it reported none. */
+  pid: number | null;
+  /** What it runs, for messages: `sleepFor [t3] (pid 123)`, `observed child`. */
   label: string;
   /** The handle, when the test created it through the adapter (the cleanup joins it to reap it). */
   handle?: ProcessHandle;
   /** Monotonic ms just before start() was called and when it resolved. */
   startCalledAt?: number;
   startReturnedAt?: number;
-  /** Monotonic ms at which /proc first showed it ended. */
-  exited: Promise<number>;
+  /** Why the kit cannot follow this process in /proc (no pid, or the parent's own), if so. */
+  problem?: string;
+  /** Monotonic ms at which /proc first showed it ended; rejects naming the problem when it cannot be seen. */
+  exited: () => Promise<number>;
   /** Set by kit.leaveRunning(): the test leaves it on purpose and the kit ends it without complaint. */
   leftOnPurpose?: string;
 }
@@ -39,27 +43,45 @@ export class Ledger {
     return this.protectedPids.has(pid);
   }
 
-  /** Records a started child; `pid` is what the adapter reported once start() resolved. */
-  addStarted(pid: number, label: string, handle: ProcessHandle, startCalledAt: number, startReturnedAt: number): Entry {
-    const id = identify(pid);
+  /**
+   * Records a started child from what the adapter's pid() gave once start() resolved: a pid, or
+   * anything else (null, an error), which leaves the child unfollowable, with the reason.
+   */
+  addStarted(reported: unknown, label: string, handle: ProcessHandle, startCalledAt: number, startReturnedAt: number): Entry {
+    const pid = typeof reported === 'number' ? reported : null;
+    const problem =
+      pid === null
+        ? `${label} has no pid of its own after start() resolved (pid() gave ${reported instanceof Error ? reported.message.split('\n')[0] : String(reported)})`
+        : this.isProtected(pid)
+          ? `the child's pid is the parent's own (pid ${pid}, ${label}): one Process must be one OS process of its own`
+          : undefined;
+    const id = pid !== null && !problem ? identify(pid) : null;
+    let exit: Promise<number> | undefined;
     const entry: Entry = {
       id,
       pid,
-      label,
+      label: pid === null ? label : `${label} (pid ${pid})`,
       handle,
       startCalledAt,
       startReturnedAt,
-      // Gone before the kit could look: it ended no later than now.
-      exited: id ? watchExit(id) : Promise.resolve(startReturnedAt),
+      ...(problem ? { problem } : {}),
+      // Made when first asked for: a rejection nobody awaits must not surface as unhandled.
+      exited: () =>
+        (exit ??= problem
+          ? Promise.reject(new RuleViolation(`the child's exit cannot be observed: ${problem}`))
+          : id
+            ? watchExit(id)
+            : Promise.resolve(startReturnedAt)), // gone before the kit could look: it ended no later than start()'s return
     };
     this.entries.push(entry);
     return entry;
   }
 
   /** Records a process known only from its own observations (pid and start time it reported itself). */
-  addObserved(id: ProcessId): void {
+  addObserved(id: ProcessId, label: string): void {
     if (this.entries.some((e) => e.id?.pid === id.pid && e.id.startTime === id.startTime)) return;
-    this.entries.push({ id, pid: id.pid, label: 'observed child', exited: watchExit(id) });
+    let exit: Promise<number> | undefined;
+    this.entries.push({ id, pid: id.pid, label, exited: () => (exit ??= watchExit(id)) });
   }
 
   entryOf(handle: ProcessHandle): Entry | undefined {

@@ -10,6 +10,8 @@ import type { ProcessId } from './proc';
 
 export interface Observation {
   event: string;
+  /** The kit-issued token of the Process the record is about (spec/harness/tracked-adapter.ts). */
+  tok: string;
   pid: number;
   ppid: number;
   /** Monotonic ms (CLOCK_MONOTONIC, as clock.ts's monotonicNow()) when the record was written. */
@@ -24,6 +26,9 @@ export function observationFile(): string {
   if (!file) throw new Error('KIT_OBSERVE_FILE is not set: the kit global setup (spec/harness/global-setup.ts) did not run');
   return file;
 }
+
+/** Who a record is about: tokens (strings), or writer pids (numbers, for tests of our library alone). */
+export type Who = string | number | readonly (string | number)[];
 
 export const writerOf = (o: Observation): ProcessId => ({ pid: o.pid, startTime: o.st });
 
@@ -40,24 +45,29 @@ export class Observations {
       .map((line) => JSON.parse(line) as Observation);
   }
 
-  /** Records of `event`, from `pid` (or any of several pids) if given. */
-  of(event: string, pid?: number | readonly number[]): Observation[] {
-    const from = pid === undefined ? undefined : new Set(typeof pid === 'number' ? [pid] : pid);
-    return this.all().filter((o) => o.event === event && (from === undefined || from.has(o.pid)));
+  /**
+   * Records of `event` about the Process with token `tok` (or any of several), if given. A number
+   * selects by writer pid instead: only for tests of our library that start processes without
+   * the kit (spec/library/), where no token exists.
+   */
+  of(event: string, who?: Who): Observation[] {
+    const about = who === undefined ? undefined : new Set<string | number>(typeof who === 'object' ? who : [who]);
+    return this.all().filter((o) => o.event === event && (about === undefined || about.has(o.tok) || about.has(o.pid)));
   }
 
-  /** Waits until `count` records of `event` exist (from `pid`, if given), polling every 2 ms; fails after `timeout` ms. */
+  /** Waits until `count` records of `event` exist (about `tok`, or from `pid`, if given), polling every 2 ms; fails after `timeout` ms. */
   async waitFor(
     event: string,
-    { count = 1, pid, timeout = 10_000 }: { count?: number; pid?: number | readonly number[]; timeout?: number } = {},
+    { count = 1, tok, pid, timeout = 10_000 }: { count?: number; tok?: Who; pid?: Who; timeout?: number } = {},
   ): Promise<Observation[]> {
     const deadline = Date.now() + timeout;
+    const who = pid ?? tok;
     for (;;) {
-      const found = this.of(event, pid);
+      const found = this.of(event, who);
       if (found.length >= count) return found;
       if (Date.now() > deadline) {
-        const from = pid === undefined ? '' : ` from pid ${String(pid)}`;
-        const seen = this.all().map((o) => `${o.event}@${o.pid}`);
+        const from = who === undefined ? '' : ` about ${String(who)}`;
+        const seen = this.all().map((o) => `${o.event}@${o.tok}`);
         throw new RuleViolation(
           `no ${count} '${event}' observation(s)${from} within ${timeout} ms (saw ${found.length}; all records: ${show(seen)})`,
         );

@@ -7,14 +7,14 @@ import { DIST } from '../harness/paths';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library, as children run it */
 const lib = require(`${DIST}/src/index.js`) as typeof Library;
-const tasks = require(`${DIST}/fixtures/ts/tasks.js`) as { sleepFor: (ms: number) => Promise<void> };
+const tasks = require(`${DIST}/fixtures/ts/tasks.js`) as { sleepFor: (tok: string, ms: number) => Promise<void> };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 afterAll(() => lib.stopStandby());
 
 describe('join({ signal })', () => {
   it('an abort rejects the wait with an AbortError and leaves the child running', async () => {
-    const p = new lib.Process({ target: tasks.sleepFor, args: [60_000] });
+    const p = new lib.Process({ target: tasks.sleepFor, args: ['api', 60_000] });
     p.start();
     const controller = new AbortController();
     const waiting = p.join({ signal: controller.signal });
@@ -27,7 +27,7 @@ describe('join({ signal })', () => {
   }, 20_000);
 
   it('an already aborted signal rejects at once', async () => {
-    const p = new lib.Process({ target: tasks.sleepFor, args: [60_000] });
+    const p = new lib.Process({ target: tasks.sleepFor, args: ['api', 60_000] });
     p.start();
     await expect(p.join({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
     p.kill();
@@ -50,13 +50,13 @@ describe('errors name the problem', () => {
   });
 
   it('an unsendable argument names its path', () => {
-    const p = new lib.Process({ target: tasks.sleepFor, args: [1, { when: new Date(0) }] });
+    const p = new lib.Process({ target: tasks.sleepFor, args: ['api', { when: new Date(0) }] });
     expect(() => p.start()).toThrow(/args\[1\]\.when is an instance of Date; only JSON values/);
     expect(p.pid).toBeNull();
   });
 
   it('join() on an unstarted process rejects rather than throws', async () => {
-    const p = new lib.Process({ target: tasks.sleepFor, args: [1] });
+    const p = new lib.Process({ target: tasks.sleepFor, args: ['api', 1] });
     const result = p.join();
     await expect(result).rejects.toMatchObject({ code: 'ERR_MP_NOT_STARTED' });
   });

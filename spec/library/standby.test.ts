@@ -11,13 +11,17 @@ import { descendants } from '../harness/proc';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library, as children run it */
 const lib = require(`${DIST}/src/index.js`) as typeof Library;
-const tasks = require(`${DIST}/fixtures/ts/tasks.js`) as { reportIdentity: (tag: string) => void; reportEnv: (name: string) => void };
+const tasks = require(`${DIST}/fixtures/ts/tasks.js`) as {
+  reportIdentity: (tok: string, tag: string) => void;
+  reportEnv: (tok: string, name: string) => void;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const below = (): number[] => descendants(process.pid).map((p) => p.pid);
 
-async function run(target: (arg: string) => void, arg: string): Promise<number> {
-  const p = new lib.Process({ target, args: [arg] });
+/** Fixture tasks take a token first (fixtures/README.md); these tests use a fixed one. */
+async function run(target: (tok: string, arg: string) => void, arg: string): Promise<number> {
+  const p = new lib.Process({ target, args: ['standby', arg] });
   p.start();
   await p.join();
   expect(p.exitCode).toBe(0);

@@ -14,7 +14,7 @@ describeRule('P11', (kit) => {
   const running = async (): Promise<Started & { end(): Promise<void> }> => {
     const gate = kit.gate();
     const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
-    await kit.observations.waitFor('started', { pid: child.pid });
+    await kit.observations.waitFor('started', { tok: child.token });
     return Object.assign(child, {
       end: async () => {
         gate.open();
@@ -26,7 +26,7 @@ describeRule('P11', (kit) => {
   kit.test('start() twice, while running and after join, is refused and runs nothing a second time', async () => {
     const gate = kit.gate();
     const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
-    await kit.observations.waitFor('started', { pid: child.pid });
+    await kit.observations.waitFor('started', { tok: child.token });
     const before = kit.processTree();
     names(await rejectsWithCode(() => child.handle.start(), 'ERR_MP_ALREADY_STARTED'), /start.*twice/i, 'the second start');
     gate.open();
@@ -34,8 +34,8 @@ describeRule('P11', (kit) => {
     names(await rejectsWithCode(() => child.handle.start(), 'ERR_MP_ALREADY_STARTED'), /start.*twice/i, 'the second start');
     check.equal(
       "the task's start records",
-      kit.observations.of('started').map((o) => o.pid),
-      [child.pid],
+      kit.observations.of('started').map((o) => o.tok),
+      [child.token],
     );
     const since = kit.processTree().filter((p) => !before.some((b) => b.pid === p.pid && b.startTime === p.startTime));
     check.equal('processes started by the second start()', since, []);
@@ -111,10 +111,16 @@ describeRule('P11', (kit) => {
     ] as const;
     for (const [what, options] of cases) {
       kit.test(
-        `an unsendable ${what} fails at start(), naming it, where arguments are serialized, and runs where memory is inherited`,
+        `an unsendable ${what} fails at start(), naming it, where it is refused, and reaches the child intact where memory is inherited`,
         async () => {
+          const caps = kit.mp.capabilities;
+          if (caps.has('serializes-arguments') && !caps.has('refuses-unsendable')) {
+            fail(
+              "the adapter declares 'serializes-arguments' without 'refuses-unsendable': a value that cannot be serialized would be lost",
+            );
+          }
           const p = await kit.mp.Process({ ...options });
-          if (kit.mp.capabilities.has('serializes-arguments')) {
+          if (caps.has('refuses-unsendable')) {
             const before = kit.processTree();
             names(
               await rejectsWithCode(() => p.start(), 'ERR_MP_NOT_SENDABLE'),
@@ -127,6 +133,13 @@ describeRule('P11', (kit) => {
             await p.start();
             await p.join();
             check.equal('exit code', await p.exitCode(), 0);
+            // A function stays a function: the fixtures record it as the marker {"$unsendable": true}.
+            const delivered = kit.observations.of('arguments', kit.mp.tokenOf(p)).map((o) => o.args);
+            check.equal(
+              'what the child received for the unsendable value',
+              delivered,
+              what === 'argument' ? [[{ $unsendable: true }]] : [],
+            );
           }
         },
       );

@@ -23,6 +23,8 @@ interface Slot {
   /** Exit code once ended; while dying, the codes the signals sent so far could give. */
   exitCode: number | null;
   dyingCodes: number[];
+  /** Dying because it has already exited, and the implementation may not have heard yet (a fork server reports exits asynchronously). */
+  exitedUnheard?: boolean;
   pid: number | null;
 }
 
@@ -94,7 +96,12 @@ class Start extends Command {
   }
 }
 
-/** The child's own end: its gate opens, and the step completes once /proc shows it gone and the event loop has turned. */
+/**
+ * The child's own end: its gate opens, and the step completes once /proc shows it gone and the
+ * event loop has turned (an implementation hears of an exit through its event loop: SIGCHLD).
+ * Where children are forked by a server, the server reports the exit to the parent later, on its
+ * own schedule: until the implementation says so, the child is as good as dying, with a known code.
+ */
 class End extends Command {
   label = (): string => 'end';
   override check(model: Readonly<Slot[]>): boolean {
@@ -104,9 +111,15 @@ class End extends Command {
     const m = model[this.slot]!;
     real.gates[this.slot]!.open();
     await within(real.kit.started(real.handles[this.slot]!).exited, 10_000, `the exit of ${SLOTS[this.slot]} after its gate opened`);
-    await nextTurn(); // an implementation hears of an exit through its event loop (SIGCHLD)
-    m.state = 'ended';
-    m.exitCode = m.endCode;
+    await nextTurn();
+    if (real.kit.mp.capabilities.has('forked-by-server')) {
+      m.state = 'dying';
+      m.dyingCodes = [m.endCode];
+      m.exitedUnheard = true;
+    } else {
+      m.state = 'ended';
+      m.exitCode = m.endCode;
+    }
   }
 }
 
@@ -195,7 +208,7 @@ class Signal extends Command {
       m.state
     ];
     expectOneOf(this.toString(), await outcome(() => real.handles[this.slot]![this.how]()), allowed);
-    if (m.state === 'running' || m.state === 'dying') {
+    if (m.state === 'running' || (m.state === 'dying' && !m.exitedUnheard)) {
       m.state = 'dying';
       m.dyingCodes.push(this.how === 'terminate' ? -15 : -9);
     }

@@ -13,8 +13,9 @@ describeRule('P14', (kit) => {
     const before = kit.processTree();
     const p = await kit.mp.Process({ target: 'reportIdentity', args: ['direct'] });
     await p.run();
-    const records = kit.observations.of('identity').map(({ pid, currentPid, name, tag }) => ({ pid, currentPid, name, tag }));
-    check.equal('identity recorded by run()', records, [{ pid: parent.pid, currentPid: parent.pid, name: parent.name, tag: 'direct' }]);
+    const records = kit.observations.of('identity', kit.mp.tokenOf(p)).map(({ pid, name, tag }) => ({ pid, name, tag }));
+    // The OS pid that wrote the record, and the library's own name for the process it ran in.
+    check.equal('identity recorded by run()', records, [{ pid: parent.pid, name: parent.name, tag: 'direct' }]);
     const since = kit.processTree().filter((q) => !before.some((b) => b.pid === q.pid && b.startTime === q.startTime));
     check.equal('processes started by run()', since, []);
     check.equal('pid after run()', await p.pid(), null);

@@ -46,7 +46,7 @@ async function recorded(kit: Kit, args: Json[], kwargs: Record<string, Json> | u
   const child = await kit.start(options);
   await child.handle.join();
   check.equal('exit code of recordArguments', await child.handle.exitCode(), 0);
-  const seen = kit.observations.of('arguments', child.pid);
+  const seen = kit.observations.of('arguments', child.token);
   check.equal('number of arguments records', seen.length, 1);
   const { args: a, extra, kwargs: k } = seen[0]!;
   return { args: a, extra, kwargs: k };
@@ -121,7 +121,7 @@ describeRule('P2', (kit) => {
   kit.test('an unsendable keyword argument is handled as an unsendable positional one (P11)', async () => {
     // Only the routing is checked here: kwargs go through the same serialization as args.
     const p = await kit.mp.Process({ target: 'recordArguments', args: [0], kwargs: { k: UNSENDABLE } });
-    if (kit.mp.capabilities.has('serializes-arguments')) {
+    if (kit.mp.capabilities.has('refuses-unsendable')) {
       await rejectsWithCode(() => p.start(), 'ERR_MP_NOT_SENDABLE');
     } else {
       await p.start();

@@ -24,17 +24,12 @@ describeRule('P4', (kit) => {
     const seen = await kit.observations.waitFor('identity', { count: 3 });
     const osParents = new Set<number>();
     for (const [i, c] of children.entries()) {
-      const record = seen.find((o) => o.tag === c.tag)!;
-      const { pid, currentPid, parentPid, name } = record;
+      const record = seen.find((o) => o.tok === kit.mp.tokenOf(c.handle))!;
+      const { pid, currentPid, name } = record;
       check.equal(
         `identity seen by child ${c.tag}`,
-        { pid, currentPid, parentPid, name },
-        {
-          pid: pids[i],
-          currentPid: pids[i],
-          parentPid: parent.pid,
-          name: await c.handle.name(),
-        },
+        { pid, currentPid, name },
+        { pid: pids[i], currentPid: pids[i], name: await c.handle.name() },
       );
       osParents.add(record.ppid);
     }
@@ -76,6 +71,25 @@ describeRule('P4', (kit) => {
       await named.start();
       await named.join();
       check.equal('given name after the run', await named.name(), 'meet');
+    },
+  );
+
+  kit.test(
+    "inside the child, the library's parent process is the creator, also under a fork server (parentProcess(), Python 3.8+)",
+    async () => {
+      const parent = await kit.mp.currentProcess();
+      const child = await kit.start({ target: 'reportParent' });
+      await child.handle.join();
+      const code = await child.handle.exitCode();
+      check.that(
+        code === 0,
+        `the child could not report its parent (exit code ${String(code)}): the implementation's parentProcess() is missing or failed; its stderr says which`,
+      );
+      check.equal(
+        "the parent pid the child's library reports",
+        kit.observations.of('parent', child.token).map((o) => o.parentPid),
+        [parent.pid],
+      );
     },
   );
 

@@ -38,8 +38,8 @@ describeRule('P5', (kit) => {
           const gate = kit.gate();
           const child = await kit.start({ target: 'isolationProbe', args: [childOps, gate.file] });
           try {
-            const mine = (event: string): unknown => kit.observations.of(event, child.pid)[0]?.list;
-            await kit.observations.waitFor('after', { pid: child.pid }); // the child has changed its copy
+            const mine = (event: string): unknown => kit.observations.of(event, child.token)[0]?.list;
+            await kit.observations.waitFor('after', { tok: child.token }); // the child has changed its copy
 
             // What the child started from: a copy of the parent (fork) or the module as imported.
             check.equal('the list the child started with', mine('before'), inherits ? atStart : []);

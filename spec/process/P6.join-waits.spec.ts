@@ -42,7 +42,7 @@ describeRule('P6', (kit) => {
     const child = await kit.start({ target: 'sleepFor', args: [100] });
     await child.handle.join();
     const joinedAt = monotonicNow();
-    const finished = kit.observations.of('finished', child.pid);
+    const finished = kit.observations.of('finished', child.token);
     check.equal("number of the task's 'finished' records", finished.length, 1);
     check.that(finished[0]!.t <= joinedAt, "the task's 'finished' record was written after join() returned");
     check.equal('isAlive() after join()', await child.handle.isAlive(), false);

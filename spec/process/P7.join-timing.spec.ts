@@ -28,13 +28,13 @@ describeRule('P7', (kit) => {
     }
     try {
       // Concurrency: every child's task runs before any of them may end.
-      const pids = children.map((c) => c.pid);
-      const started = await kit.observations.waitFor('started', { count, pid: pids, timeout: 15_000 }).catch(() => {
+      const tokens = children.map((c) => c.token);
+      const started = await kit.observations.waitFor('started', { count, tok: tokens, timeout: 15_000 }).catch(() => {
         fail(
-          `only ${kit.observations.of('started', pids).length} of ${count} children were running at once (all had been started, none had ended)`,
+          `only ${kit.observations.of('started', tokens).length} of ${count} children were running at once (all had been started, none had ended)`,
         );
       });
-      check.equal('children running at once', new Set(started.map((o) => o.pid)).size, count);
+      check.equal('children running at once', new Set(started.map((o) => o.tok)).size, count);
 
       // Exits far enough apart that waiting for the wrong child shows.
       const spacing = 3 * b.prompt;
@@ -101,8 +101,8 @@ describeRule('P7', (kit) => {
     for (const d of durations) {
       const child = await kit.start({ target: 'sleepFor', args: [d] });
       await child.handle.join();
-      const [started] = kit.observations.of('started', child.pid);
-      const [finished] = kit.observations.of('finished', child.pid);
+      const [started] = kit.observations.of('started', child.token);
+      const [finished] = kit.observations.of('finished', child.token);
       check.that(started !== undefined && finished !== undefined, `the child sleeping ${d} ms did not record its start and end`);
       runs.push({ started: started.t, finished: finished.t, exited: await child.exited });
     }

@@ -12,7 +12,7 @@ describeRule('P8', (kit) => {
     const b = await kit.bounds();
     const gate = kit.gate();
     const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
-    await kit.observations.waitFor('started', { pid: child.pid });
+    await kit.observations.waitFor('started', { tok: child.token });
     for (const timeout of [0, 5 * b.prompt, 15 * b.prompt]) {
       const begin = monotonicNow();
       await child.handle.join({ timeout });
@@ -31,7 +31,7 @@ describeRule('P8', (kit) => {
     const b = await kit.bounds();
     const gate = kit.gate();
     const child = await kit.start({ target: 'gatedExit', args: [gate.file, 0] });
-    await kit.observations.waitFor('started', { pid: child.pid });
+    await kit.observations.waitFor('started', { tok: child.token });
     const generous = 100 * b.prompt;
     const joined = child.handle.join({ timeout: generous }).then(() => monotonicNow());
     await sleep(3 * b.prompt);

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
-import { check } from '../harness/checks';
+import { check, fail } from '../harness/checks';
+import { lookup } from '../harness/proc';
 import { monotonicNow } from '../harness/clock';
 import { describeRule, type Started } from '../harness/describe-rule';
 import { within } from '../harness/deadline';
@@ -24,10 +25,17 @@ const ENDING_SIGNALS = [
   'SIGPWR',
 ] as const;
 
+/** The pid the harness may signal: the child's own, proven by /proc (never the parent's, never a reused one). */
+function ownPid(child: Started): number {
+  if (!child.id || !lookup(child.id))
+    fail(`cannot send a signal to ${child.token}: it has no running process of its own (pid ${String(child.pid)})`);
+  return child.id.pid;
+}
+
 describeRule('P9', (kit) => {
   const running = async (): Promise<Started> => {
     const child = await kit.start({ target: 'gatedExit', args: [kit.gate().file, 0] });
-    await kit.observations.waitFor('started', { pid: child.pid });
+    await kit.observations.waitFor('started', { tok: child.token });
     return child;
   };
 
@@ -67,7 +75,7 @@ describeRule('P9', (kit) => {
     const children: { signal: string; child: Started }[] = [];
     for (const signal of ENDING_SIGNALS) children.push({ signal, child: await running() });
     // The harness signals the children itself: the exit code, not the sending, is under test.
-    for (const { signal, child } of children) process.kill(child.pid, signal);
+    for (const { signal, child } of children) process.kill(ownPid(child), signal);
     const codes: Record<string, unknown> = {};
     for (const { signal, child } of children) {
       await child.handle.join();
@@ -78,7 +86,7 @@ describeRule('P9', (kit) => {
 
   kit.test('SIGINT makes a CPython child raise KeyboardInterrupt: exit code 1', async () => {
     const child = await running();
-    process.kill(child.pid, 'SIGINT');
+    process.kill(ownPid(child), 'SIGINT');
     await child.handle.join();
     check.equal('exit code after SIGINT', await child.handle.exitCode(), 1);
   });

@@ -1,0 +1,153 @@
+/**
+ * What the kit derives from any adapter, so that a minimal adapter stays minimal: a token per
+ * Process, a ledger of what each test started, a deadline on every call, and the contract's
+ * obligations checked where they are cheap to check, each failing with the obligation's name.
+ *
+ * - Tokens: every Process gets a kit-issued token as its task's first argument (its subclass
+ *   constructor's, for a subclass); fixtures record with it, so records are matched to processes
+ *   by token, never by pid alone (pids are reused, and threads share one).
+ * - A started handle's pid is its own: the kit reads it once start() has resolved. A pid that is
+ *   missing or the parent's own is not refused there (a rule about pids says so), but whatever needs
+ *   the child's real exit then fails naming the problem.
+ * - A handle is one OS process that ends with its task: after join() returns, its pid must be gone,
+ *   and pid() must not have changed.
+ * - A member the implementation lacks is reported as missing ("the implementation has no kill()"),
+ *   by any adapter that rejects with ERR_MP_MISSING_MEMBER or simply lacks the method.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Adapter, ProcessHandle, ProcessOptions } from '../adapter';
+import { RuleViolation, fail } from './checks';
+import { monotonicNow } from './clock';
+import { within } from './deadline';
+import { Ledger } from './ledger';
+import { hasEnded } from './proc';
+
+/** An adapter plus what the kit derives from it. */
+export interface KitAdapter extends Adapter {
+  /** The processes the current test started (spec/harness/ledger.ts). */
+  readonly ledger: Ledger;
+  /** The kit-issued token of a handle this adapter created (fixtures record it as `tok`). */
+  tokenOf(handle: ProcessHandle): string;
+  /**
+   * From this monotonic time on, every pending or new adapter call rejects, naming the call: a
+   * spec never ends on Jest's own timeout. The kit sets it per test; undefined lifts it.
+   */
+  setDeadline(at: number | undefined): void;
+  /** `promise`, rejected naming `what` if it has not settled by the deadline (a wait of the kit's own, such as an exit). */
+  guard<T>(what: string, promise: Promise<T>): Promise<T>;
+}
+
+/** How long after join() returned a pid may still be tearing down before it counts as outliving its task. */
+const OUTLIVE_GRACE_MS = 200;
+const MISSING = 'ERR_MP_MISSING_MEMBER';
+/** Tokens are unique in the whole run (one observation file), not only per adapter. */
+let issued = 0;
+
+const describeOptions = (options: ProcessOptions): string =>
+  options.subclass !== undefined
+    ? `subclass ${options.subclass}`
+    : typeof options.target === 'string'
+      ? options.target
+      : options.target === undefined
+        ? 'no target'
+        : 'an unsendable target';
+
+/** The task's arguments with the token first; anything that is not an array goes through untouched, for the implementation to refuse. */
+const withToken = (options: ProcessOptions, token: string): ProcessOptions =>
+  options.args === undefined || Array.isArray(options.args) ? { ...options, args: [token, ...(options.args ?? [])] } : options;
+
+/** A rejection for a member the implementation lacks, named as such. */
+function missing(member: string, cause?: unknown): RuleViolation {
+  const detail = cause instanceof Error ? ` (${cause.message.split('\n')[0]})` : '';
+  return Object.assign(new RuleViolation(`the implementation has no ${member}()${detail}`, { cause }), { code: MISSING });
+}
+
+export function track(adapter: Adapter): KitAdapter {
+  const ledger = new Ledger();
+  const tokens = new WeakMap<ProcessHandle, string>();
+  let deadline: number | undefined;
+  const guard = <T>(what: string, promise: Promise<T>): Promise<T> => {
+    if (deadline === undefined) return promise;
+    const left = deadline - monotonicNow();
+    return within(promise, left, what, `${what} did not settle within the test's budget (${Math.round(left)} ms were left)`);
+  };
+
+  const trackHandle = (handle: ProcessHandle, label: string): ProcessHandle => {
+    const call =
+      <K extends keyof ProcessHandle>(member: K) =>
+      (...args: Parameters<ProcessHandle[K]>): ReturnType<ProcessHandle[K]> => {
+        const method = handle[member] as unknown;
+        if (typeof method !== 'function') return Promise.reject(missing(member)) as ReturnType<ProcessHandle[K]>;
+        const settled = (method as (...a: unknown[]) => Promise<unknown>).apply(handle, args).catch((error: unknown) => {
+          throw (error as { code?: unknown } | null)?.code === MISSING ? missing(member, error) : error;
+        });
+        return guard(`${member}() of ${label}`, settled) as ReturnType<ProcessHandle[K]>;
+      };
+    const tracked: ProcessHandle = {
+      start: async () => {
+        const calledAt = monotonicNow();
+        await call('start')();
+        const returnedAt = monotonicNow();
+        const pid = await call('pid')().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+        ledger.addStarted(pid, label, tracked, calledAt, returnedAt);
+      },
+      join: async (options) => {
+        await call('join')(options);
+        if (options?.timeout !== undefined) return;
+        const entry = ledger.entryOf(tracked);
+        if (!entry?.id) return;
+        // Obligation: one handle is one OS process, which ends with its task.
+        for (const end = monotonicNow() + OUTLIVE_GRACE_MS; !hasEnded(entry.id); await sleep(5)) {
+          if (monotonicNow() > end)
+            fail(
+              `pid ${entry.pid} still running ${OUTLIVE_GRACE_MS} ms after join() returned (${label}): one Process is one OS process, which ends with its task`,
+            );
+        }
+        const after = await call('pid')();
+        if (after !== entry.pid)
+          fail(`pid() changed after join() (${label}): ${entry.pid} before, ${String(after)} after; it must keep the child's pid`);
+      },
+      isAlive: call('isAlive'),
+      terminate: call('terminate'),
+      kill: call('kill'),
+      close: call('close'),
+      run: call('run'),
+      pid: call('pid'),
+      exitCode: call('exitCode'),
+      name: call('name'),
+      daemon: call('daemon'),
+      setDaemon: call('setDaemon'),
+    };
+    return tracked;
+  };
+
+  // Delegation rather than a prototype trick: adapters may keep #private state bound to `this`.
+  return {
+    contractVersion: adapter.contractVersion,
+    name: adapter.name,
+    ...(adapter.description === undefined ? {} : { description: adapter.description }),
+    capabilities: adapter.capabilities,
+    Process: async (options) => {
+      const label = describeOptions(options);
+      const token = `t${++issued}`;
+      const handle = trackHandle(await guard(`Process(${label})`, adapter.Process(withToken(options, token))), `${label} [${token}]`);
+      tokens.set(handle, token);
+      return handle;
+    },
+    currentProcess: () => guard('currentProcess()', adapter.currentProcess()),
+    activeChildren: () => guard('activeChildren()', adapter.activeChildren()),
+    callInParent: (task, args) => guard(`callInParent('${task}')`, adapter.callInParent(task, args)),
+    program: (name, args) => adapter.program(name, args),
+    close: () => adapter.close(),
+    ledger,
+    tokenOf: (handle) => {
+      const token = tokens.get(handle);
+      if (token === undefined) throw new Error('tokenOf(): this handle was not created through the kit');
+      return token;
+    },
+    setDeadline: (at) => {
+      deadline = at;
+    },
+    guard,
+  };
+}
