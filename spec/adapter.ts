@@ -16,8 +16,24 @@
  * - Times are milliseconds, everywhere in the contract.
  */
 
+import * as path from 'node:path';
+
 /** Bumped whenever a member's meaning changes; the harness refuses a mismatch. */
 export const CONTRACT_VERSION = 1 as const;
+
+/**
+ * Where the compiled fixtures are, for an adapter outside this repository: `<FIXTURES_DIR>/ts/tasks.js`
+ * holds the Node tasks and subclasses, `<FIXTURES_DIR>/ts/programs/<name>.js` the programs
+ * (fixtures/README.md). Python fixtures are not compiled: `<repository>/fixtures/python`.
+ */
+export const FIXTURES_DIR = path.resolve(__dirname, __filename.endsWith('.ts') ? '../dist/fixtures' : '../fixtures');
+
+/**
+ * The environment variable naming the module through which the Node fixtures reach the
+ * implementation under test (fixtures/ts/implementation.ts). An adapter for another Node
+ * implementation sets it to an absolute path before loading the fixtures; its children inherit it.
+ */
+export const FIXTURE_RUNTIME_ENV = 'KIT_NODE_RUNTIME';
 
 /**
  * The closed capability vocabulary. A capability describes an implementation-defined behaviour
