@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BREAKAGES } from '../spec/adapters/broken';
+import { CONTROLS, type Control } from '../spec/adapters/controls';
 import { REPO_ROOT } from '../spec/harness/paths';
 import { RULES } from '../spec/rules/catalogue';
 import { cleanMessage, firstLine, indent, runRules, type Failure, type RunResult } from './run-jest-json';
@@ -64,12 +65,15 @@ async function main(): Promise<number> {
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = (only ?? []).filter((name) => !(name in BREAKAGES));
+  const unknown = (only ?? []).filter((name) => !(name in BREAKAGES) && !(name in CONTROLS));
   if (unknown.length > 0) {
-    process.stderr.write(`prove: unknown breakage(s) ${unknown.join(', ')}; known: ${Object.keys(BREAKAGES).join(', ')}\n`);
+    process.stderr.write(
+      `prove: unknown breakage(s) or control(s) ${unknown.join(', ')}; known: ${[...Object.keys(BREAKAGES), ...Object.keys(CONTROLS)].join(', ')}\n`,
+    );
     return 2;
   }
   const entries = Object.entries(BREAKAGES).filter(([name]) => !only || only.includes(name));
+  const controls = Object.entries(CONTROLS).filter(([name]) => !only || only.includes(name));
 
   const table = ['| breakage | description | rule | caught | matching line (or why not) |', '| --- | --- | --- | --- | --- |'];
   const notes: string[] = [];
@@ -99,8 +103,49 @@ async function main(): Promise<number> {
   console.log(table.join('\n'));
   if (notes.length > 0) console.log(['', 'Run-level failures (they do not count as catching anything):', '', ...notes].join('\n'));
   console.log(`\n${caught} of ${entries.length} breakages caught (${passedChecks} of ${checks} rule checks)`);
-  return caught === entries.length ? 0 : 1;
+  const controlsHeld = await proveControls(controls, Boolean(values.verbose));
+  return caught === entries.length && controlsHeld ? 0 : 1;
 }
+
+/**
+ * Each foreign control must fail exactly its listed rules, each with the pattern that names the
+ * real difference, and pass every other specified rule (spec/adapters/controls.ts).
+ */
+async function proveControls(controls: [string, Control][], verbose: boolean): Promise<boolean> {
+  if (controls.length === 0) return true;
+  const specified = RULES.filter((r) => r.status === 'specified').map((r) => r.id);
+  const table = ['| control | rule | expected | as expected | matching line (or why not) |', '| --- | --- | --- | --- | --- |'];
+  let held = 0;
+  for (const [name, control] of controls) {
+    process.stderr.write(`control ${name} (${control.choice}): running every rule...\n`);
+    const run = await runRules(control.choice, { verbose });
+    let ok = run.complete;
+    for (const rule of specified) {
+      const pattern = control.fails[rule];
+      if (pattern) {
+        const v = verdict(run, rule, pattern);
+        ok &&= v.caught;
+        table.push(`| ${name} | ${rule} | fails | ${v.caught ? 'yes' : '**NO**'} | ${cell(v.line)} |`);
+        continue;
+      }
+      const result = run.byRule.get(rule);
+      const first = result?.failures[0];
+      const passes = !first && (result?.passed ?? 0) > 0;
+      ok &&= passes;
+      const why = first ? `fails: ${firstLine(first.message)}` : passes ? `${result!.passed} test(s) passed` : 'no test of this rule ran';
+      table.push(`| ${name} | ${rule} | passes | ${passes ? 'yes' : '**NO**'} | ${cell(why)} |`);
+    }
+    for (const failure of run.runFailures)
+      table.push(`| ${name} | (run) | no run-level failure | **NO** | ${cell(cleanMessage(failure))} |`);
+    if (ok && run.runFailures.length === 0) held++;
+  }
+  console.log(['', '## Foreign controls', '', CONTROL_NOTE, '', ...table].join('\n'));
+  console.log(`\n${held} of ${controls.length} controls failed exactly their listed rules`);
+  return held === controls.length;
+}
+
+const CONTROL_NOTE =
+  'Real implementations that are not what the rules describe: each must fail exactly its listed rules, naming the real difference, and pass the others.';
 
 if (require.main === module) {
   main().then(

@@ -108,7 +108,8 @@ export class Agent {
   });
 
   private constructor(
-    readonly name: string,
+    /** Prefixes every error; the adapter renames the agent once the hello says what runs. */
+    public name: string,
     private readonly child: ChildProcessWithoutNullStreams,
   ) {
     track(child, true);

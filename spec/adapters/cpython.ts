@@ -144,6 +144,7 @@ const createAdapter: CreateAdapter = async (options) => {
   const agent = await Agent.start(`python ${python} ${module} ${method}`, { python, module, startMethod: method });
   const { info } = agent;
   const name = nameOf(info, method);
+  agent.name = name;
   const version = info.moduleVersion ? ` ${info.moduleVersion}` : '';
   const description = `${info.implementation} ${info.python}, ${info.module}${version}${info.startMethod === null ? '' : `, ${info.startMethod}`}`;
 

@@ -1,13 +1,20 @@
-// Prints the plain closing line CI reads, "N passed, N failed" (", N skipped" when any were skipped),
-// as the very last line: at process exit, after Jest's own summary and the global teardown. A run
-// that exits non-zero with no failed test (a failing teardown: a leak) never claims 0 failed.
+// Prints the plain closing line CI reads, "N passed, N failed", counting tests only (", N skipped"
+// when any were skipped), as the very last line: at process exit, after Jest's own summary and the
+// global teardown. Failures outside any test (a spec file that cannot load, an afterAll leak check,
+// the global teardown) are counted apart, ", N failures outside tests", so the line never claims a
+// clean run that was not: a run that exits non-zero always shows at least one failure.
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const skipped = results.numPendingTests + results.numTodoTests;
+    const outside = results.testResults.filter(
+      (file) => Boolean(file.testExecError) || /Test suite failed to run/.test(file.failureMessage ?? ''),
+    ).length;
     process.once('exit', (code) => {
-      const shown = code !== 0 && failed === 0 ? 1 : failed;
-      process.stdout.write(`\n${results.numPassedTests} passed, ${shown} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+      const unexplained = code !== 0 && results.numFailedTests === 0 && outside === 0 ? 1 : 0;
+      const parts = [`${results.numPassedTests} passed`, `${results.numFailedTests} failed`];
+      if (skipped) parts.push(`${skipped} skipped`);
+      if (outside + unexplained) parts.push(`${outside + unexplained} failure${outside + unexplained === 1 ? '' : 's'} outside tests`);
+      process.stdout.write(`\n${parts.join(', ')}\n`);
     });
   }
 }

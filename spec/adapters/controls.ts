@@ -1,0 +1,36 @@
+/**
+ * Foreign negative controls: real implementations that are not what the rules describe, run by
+ * `npm run prove` against every rule. Each must fail exactly the rules listed in `fails`, each with
+ * a failure naming the real difference (the pattern), and pass every other specified rule: a rule
+ * that fails here for another reason is a kit artifact (a leak check, a pid-based match, a crash
+ * in cleanup), which is exactly what these controls exist to catch.
+ */
+export interface Control {
+  /** The adapter choice, as KIT_ADAPTERS takes it. */
+  choice: string;
+  description: string;
+  /** Rule -> a pattern one of its failures must match. */
+  fails: Record<string, RegExp>;
+}
+
+const NO_OWN_PID = /the child's exit cannot be observed: .* has no pid of its own|the child's pid is the parent's own/;
+
+export const CONTROLS: Record<string, Control> = {
+  'multiprocessing.dummy': {
+    choice: 'cpython:fork?module=multiprocessing.dummy',
+    description: "CPython's threads behind the Process API: no pid, no terminate/kill/close, shared memory, exit code 0 after exit(n)",
+    fails: {
+      P2: /args=5: expected a rejection with code ERR_MP_INVALID_OPTION|name after name='': expected Process-N, got "Thread/,
+      P4: /the implementation has no pid\(\)|expected 'MainProcess', got 'MainThread'/,
+      P5: /the list the child started with: expected 0 element\(s\), got 1/,
+      P6: NO_OWN_PID,
+      P7: NO_OWN_PID,
+      P8: NO_OWN_PID,
+      P9: /the implementation has no (terminate|kill)\(\)/,
+      P10: /exit code after (exit\(\d+\)|an uncaught error): expected [1-9]\d*, got 0/,
+      P11: /RuntimeError: threads can only be started once|the implementation has no close\(\)/,
+      P12: /rejected with ERR_MP_MISSING_MEMBER/,
+      P14: /the implementation has no pid\(\)|RuntimeError: cannot join thread before it is started/,
+    },
+  },
+};
