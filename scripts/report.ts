@@ -18,7 +18,7 @@
  * Jest failing without results) are one more row per implementation, rule "(run)". The report exits
  * non-zero on any fail or unexpected pass.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -178,8 +178,49 @@ const cell = (text: string, max = 300): string => {
   return one.length > max ? `${one.slice(0, max - 3)}...` : one;
 };
 
-export function markdown(rows: readonly Row[], names: readonly string[]): string {
+/** The rule x implementation table, with what each implementation is under it. */
+function matrix(rows: readonly Row[], implementations: readonly Implementation[]): string[] {
   const at = (rule: string, name: string): Row | undefined => rows.find((r) => r.rule === rule && r.implementation === name);
+  const names = implementations.map((i) => i.name);
+  return [
+    `| rule | claim | seeds | ${names.join(' | ')} |`,
+    `| --- | --- | --- | ${names.map(() => '---').join(' | ')} |`,
+    ...RULES.map((rule) => {
+      const cells = names.map((name) => MARK[at(rule.id, name)?.outcome ?? 'fail']);
+      return `| ${rule.id} | ${cell(rule.title)} | ${rule.seeds.join(', ')} | ${cells.join(' | ')} |`;
+    }),
+    `| ${RUN_ROW} | the run as a whole | | ${names.map((name) => (at(RUN_ROW, name)?.outcome === 'pass' ? 'ok' : '**FAIL**')).join(' | ')} |`,
+    '',
+    ...implementations.map((i) => `- ${i.name}: ${i.description ?? 'no description'} (choice \`${i.choice}\`)`),
+  ];
+}
+
+/** Node peers: every failure with its first line, which names the real difference. */
+function peerSection(peers: { rows: readonly Row[]; implementations: readonly Implementation[] }): string[] {
+  if (peers.implementations.length === 0) return [];
+  const failing = peers.rows.filter((r) => r.outcome === 'fail' && r.rule !== RUN_ROW);
+  return [
+    '',
+    '## Node peers',
+    '',
+    'Other Node implementations, through the example adapters in examples/adapters/ (reported, not judged: their failures are their real differences).',
+    '',
+    ...matrix(peers.rows, peers.implementations),
+    '',
+    ...(failing.length === 0
+      ? ['No failures.']
+      : failing.flatMap((r) => [
+          `- ${r.rule} on ${r.implementation}:`,
+          ...(r.failures ?? []).map((f) => `  - ${f.test ? `\`${cell(f.test, 120)}\`` : f.kind}: ${cell(firstLine(f.message), 240)}`),
+        ])),
+  ];
+}
+
+export function markdown(
+  rows: readonly Row[],
+  implementations: readonly Implementation[],
+  peers: { rows: readonly Row[]; implementations: readonly Implementation[] } = { rows: [], implementations: [] },
+): string {
   const bad = rows.filter((r) => r.outcome === 'fail' || r.outcome === 'unexpected pass');
   const runRows = rows.filter((r) => r.rule === RUN_ROW && r.failures);
   const listed = rows.flatMap((r) => (r.expectedFailures ?? []).map((e) => ({ ...e, implementation: r.implementation })));
@@ -190,13 +231,7 @@ export function markdown(rows: readonly Row[], names: readonly string[]): string
     'Outcomes: pass; **FAIL**; expected failure (a test listed with its reason in spec/expectations/<implementation>.json failed as listed);',
     '**unexpected pass** (a listed test passed); "—" not yet specified. The last row is the run as a whole (global teardown, spec files outside any rule).',
     '',
-    `| rule | claim | seeds | ${names.join(' | ')} |`,
-    `| --- | --- | --- | ${names.map(() => '---').join(' | ')} |`,
-    ...RULES.map((rule) => {
-      const cells = names.map((name) => MARK[at(rule.id, name)?.outcome ?? 'fail']);
-      return `| ${rule.id} | ${cell(rule.title)} | ${rule.seeds.join(', ')} | ${cells.join(' | ')} |`;
-    }),
-    `| ${RUN_ROW} | the run as a whole | | ${names.map((name) => (at(RUN_ROW, name)?.outcome === 'pass' ? 'ok' : '**FAIL**')).join(' | ')} |`,
+    ...matrix(rows, implementations),
     '',
     '## Failures',
     '',
@@ -232,6 +267,8 @@ export function markdown(rows: readonly Row[], names: readonly string[]): string
             `- ${e.implementation}, \`${cell(e.test, 200)}\`: ${cell(e.reason)} (listed failure: "${cell(e.failure, 200)}"; this run: ${e.thisRun})`,
         )),
     '',
+    ...peerSection(peers),
+    '',
     '## Documented deviations',
     '',
     ...RULES.filter((r) => r.deviation).map((r) => `- ${r.id}: ${r.deviation}`),
@@ -243,50 +280,90 @@ export function markdown(rows: readonly Row[], names: readonly string[]): string
   ].join('\n');
 }
 
+/** The example adapters of other Node implementations (examples/adapters/): reported, never judged. */
+export const NODE_PEERS = ['fork-wrapper', 'workerpool', 'worker-threads'].map((name) => `./examples/adapters/${name}/adapter.ts`);
+
+interface Implementation {
+  choice: string;
+  name: string;
+  description: string | null;
+}
+
+/** What the kit learned inside Jest about the implementation a choice turned out to be (describe-rule.ts, tellReport). */
+function implementationOf(choice: string, infoFile: string): Implementation {
+  const lines = existsSync(infoFile) ? readFileSync(infoFile, 'utf8').split('\n').filter(Boolean) : [];
+  const last = lines.length > 0 ? (JSON.parse(lines[lines.length - 1]!) as { name: string; description: string | null }) : undefined;
+  return { choice, name: last?.name ?? implementationName(choice), description: last?.description ?? null };
+}
+
+/** Every expectations file in spec/expectations, parsed: a malformed one stops the report before any run. */
+function checkExpectationFiles(): void {
+  const dir = join(ROOT, 'spec', 'expectations');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) loadExpectations(file.replace(/\.json$/, ''));
+}
+
+async function runAll(
+  choices: readonly string[],
+  scratch: string,
+  verbose: boolean,
+): Promise<{ rows: Row[]; implementations: Implementation[] }> {
+  const rows: Row[] = [];
+  const implementations: Implementation[] = [];
+  for (const [i, choice] of choices.entries()) {
+    const infoFile = join(scratch, `adapter-${i}.jsonl`);
+    process.stderr.write(`running the suite against ${choice}...\n`);
+    // Jest finds the expectations by the adapter's own name, as the report does after the run.
+    const run = await runRules(choice, { verbose, env: { KIT_ADAPTER_INFO: infoFile } });
+    const implementation = implementationOf(choice, infoFile);
+    implementations.push(implementation);
+    const { name } = implementation;
+    for (const failure of run.runFailures) process.stderr.write(`run-level failure on ${name}:\n${indent(failure, '  ')}\n`);
+    const expectations = process.env.KIT_EXPECTED
+      ? loadExpectations(name)
+      : existsSync(expectationsFileFor(name))
+        ? loadExpectations(name)
+        : new Map();
+    for (const rule of RULES) rows.push(judgeRule(rule, name, run, expectations));
+    rows.push(judgeRun(name, run, expectations));
+  }
+  return { rows, implementations };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       adapters: { type: 'string', default: 'ours,cpython:fork,cpython:spawn,cpython:forkserver' },
+      peers: { type: 'string', default: NODE_PEERS.join(',') },
       verbose: { type: 'boolean', default: false },
     },
   });
-  const choices = String(values.adapters)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const names = choices.map(implementationName);
-  // Every expectations file is read (a malformed one throws, naming the problem) before any run.
-  const expected = new Map(names.map((name) => [name, loadExpectations(name)]));
-  // Jest reads the same file the report does (KIT_EXPECTED), whatever name the adapter gives itself.
+  const list = (text: unknown): string[] =>
+    String(text)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s && s !== 'none');
+  checkExpectationFiles();
   const scratch = mkdtempSync(join(tmpdir(), 'mp-kit-report-'));
-  const noExpectations = join(scratch, 'none.json');
-  writeFileSync(noExpectations, '{}\n');
-
-  const rows: Row[] = [];
+  let judged: { rows: Row[]; implementations: Implementation[] };
+  let peers: { rows: Row[]; implementations: Implementation[] };
   try {
-    for (const [i, choice] of choices.entries()) {
-      const name = names[i]!;
-      const file = expectationsFileFor(name);
-      process.stderr.write(`running the suite against ${name} (${choice})...\n`);
-      const run = await runRules(choice, {
-        verbose: Boolean(values.verbose),
-        env: { KIT_EXPECTED: existsSync(file) ? file : noExpectations },
-      });
-      for (const failure of run.runFailures) process.stderr.write(`run-level failure on ${name}:\n${indent(failure, '  ')}\n`);
-      const expectations = expected.get(name)!;
-      for (const rule of RULES) rows.push(judgeRule(rule, name, run, expectations));
-      rows.push(judgeRun(name, run, expectations));
-    }
+    judged = await runAll(list(values.adapters), scratch, Boolean(values.verbose));
+    peers = await runAll(list(values.peers), scratch, Boolean(values.verbose));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 
   mkdirSync(join(ROOT, 'reports'), { recursive: true });
-  writeFileSync(join(ROOT, 'reports/conformance.md'), markdown(rows, names));
-  writeFileSync(join(ROOT, 'reports/conformance.json'), JSON.stringify(rows, null, 2) + '\n');
-  const bad = rows.filter((r) => r.outcome === 'fail' || r.outcome === 'unexpected pass');
+  writeFileSync(join(ROOT, 'reports/conformance.md'), markdown(judged.rows, judged.implementations, peers));
+  writeFileSync(
+    join(ROOT, 'reports/conformance.json'),
+    JSON.stringify({ implementations: judged.implementations, rows: judged.rows, peers }, null, 2) + '\n',
+  );
+  const bad = judged.rows.filter((r) => r.outcome === 'fail' || r.outcome === 'unexpected pass');
   for (const r of bad) process.stderr.write(`  ${r.rule} on ${r.implementation}: ${r.outcome}: ${r.reason ?? ''}\n`);
-  process.stderr.write(`wrote reports/conformance.md and .json: ${bad.length} unexpected outcome(s)\n`);
+  process.stderr.write(
+    `wrote reports/conformance.md and .json: ${bad.length} unexpected outcome(s) (Node peers are reported, not judged)\n`,
+  );
   return bad.length > 0 ? 1 : 0;
 }
 

@@ -11,7 +11,7 @@
  *   and is not reported on top of a test's own failure;
  * - known failures of this implementation (spec/expectations/) are checked, not skipped.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -205,6 +205,7 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
     beforeAll(async () => {
       adapter = await loadAdapter(currentChoice());
       expectations = loadExpectations(adapter.name);
+      tellReport(adapter);
       // The process that creates the children is never signalled by the kit, whatever happens.
       const creator = (await adapter.currentProcess()).pid;
       if (creator !== null) adapter.ledger.protect(creator);
@@ -227,6 +228,18 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
 
     body(kit);
   });
+}
+
+/**
+ * Tells `npm run report` which implementation a choice turned out to be (its name, which names its
+ * expectations file, and its description: interpreter, version, module), through the file named by
+ * KIT_ADAPTER_INFO, one JSON line per spec file.
+ */
+function tellReport(adapter: KitAdapter): void {
+  const file = process.env.KIT_ADAPTER_INFO;
+  if (!file) return;
+  const { name, description = null } = adapter;
+  appendFileSync(file, JSON.stringify({ choice: currentChoice(), name, description, capabilities: [...adapter.capabilities] }) + '\n');
 }
 
 /** Applies a known-failure expectation to a test's outcome; throws what the test must report. */
