@@ -180,7 +180,7 @@ const process: Rule[] = [
     cpython:
       'AssertionError for start twice, join before start and daemon after start; ValueError for close while running and use after close (name and daemon still work); an unsendable argument fails at start() under spawn and forkserver (pickling, naming the local object) and is fine under fork.',
     deviation:
-      "terminate() or kill() before start(): CPython has no check and fails with AttributeError on its internal _popen; ours raises ERR_MP_NOT_STARTED. The CPython adapter maps that AttributeError to the same code. Ours serializes every argument as JSON at start() (capability 'serializes-arguments'), like spawn.",
+      "terminate() or kill() before start(): CPython has no check and fails with AttributeError on its internal _popen; ours raises ERR_MP_NOT_STARTED. The CPython adapter maps that AttributeError to the same code. Ours serializes every argument as JSON at start() and refuses what JSON cannot carry (capabilities 'serializes-arguments' and 'refuses-unsendable'), like spawn.",
     flags: [],
     status: 'specified',
   },
