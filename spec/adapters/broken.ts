@@ -139,11 +139,17 @@ export const BREAKAGES: Record<string, Breakage> = {
         start: async () => {
           while (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve));
           running++;
-          await h.start();
-          void h.join().finally(() => {
+          const free = (): void => {
             running--;
             waiting.shift()?.();
-          });
+          };
+          try {
+            await h.start();
+          } catch (error) {
+            free(); // a refused start (twice, closed) holds no slot
+            throw error;
+          }
+          void h.join().finally(free);
         },
       }));
     },
@@ -186,7 +192,7 @@ export const BREAKAGES: Record<string, Breakage> = {
     wrap: (a) =>
       mapHandles(a, (h) => ({
         terminate: async () => {
-          setTimeout(() => void h.terminate(), 200);
+          setTimeout(() => h.terminate().catch(() => undefined), 200);
         },
       })),
   },
@@ -294,7 +300,8 @@ export const BREAKAGES: Record<string, Breakage> = {
     description: 'a subclass is replaced by a plain process running noop',
     wrap: (a) => ({
       ...a,
-      Process: ({ subclass, args: _args, ...options }) => a.Process(subclass ? { ...options, target: 'noop' } : options),
+      Process: ({ subclass, ...options }) =>
+        a.Process(subclass ? { ...options, args: (options.args ?? []).slice(0, 1), target: 'noop' } : options),
     }),
   },
   'names-not-counted': {
@@ -316,7 +323,8 @@ export const BREAKAGES: Record<string, Breakage> = {
         const command = a.program(name, args);
         const [script, ...rest] = command.args;
         const lib = JSON.stringify(`${DIST}/src/index.js`);
-        return { ...command, args: ['-e', `new (require(${lib}).Process)(); require(${JSON.stringify(script)});`, ...rest] };
+        // The script stays argv[1], so the program's own arguments keep their places.
+        return { ...command, args: ['-e', `new (require(${lib}).Process)(); require(process.argv[1]);`, script!, ...rest] };
       },
     }),
   },
