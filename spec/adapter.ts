@@ -31,7 +31,10 @@ export const FIXTURES_DIR = path.resolve(__dirname, __filename.endsWith('.ts') ?
 /**
  * The environment variable naming the module through which the Node fixtures reach the
  * implementation under test (fixtures/ts/implementation.ts). An adapter for another Node
- * implementation sets it to an absolute path before loading the fixtures; its children inherit it.
+ * implementation sets it to an absolute path before loading the fixtures; its children inherit it,
+ * provided the implementation passes the parent's environment explicitly (`env: process.env`):
+ * under Jest `process.env` is a copy, and fork() and `new Worker()` otherwise hand children the
+ * real environment, without the variable.
  */
 export const FIXTURE_RUNTIME_ENV = 'KIT_NODE_RUNTIME';
 

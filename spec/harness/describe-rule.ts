@@ -167,6 +167,7 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
             } finally {
               stopWatching();
             }
+            failure = withCauseFirst(failure);
             if (failure === undefined && leak !== null) {
               failure = new RuleViolation(`leak: the test left processes behind (each must end and be joined): ${leak}`);
             }
@@ -240,6 +241,24 @@ function tellReport(adapter: KitAdapter): void {
   if (!file) return;
   const { name, description = null } = adapter;
   appendFileSync(file, JSON.stringify({ choice: currentChoice(), name, description, capabilities: [...adapter.capabilities] }) + '\n');
+}
+
+/**
+ * A failed property (fast-check) reports "Property failed after N tests" first and the rule's own
+ * violation only as its cause: the cause goes first, so reports and expectations read the meaning
+ * ("exit code after exit(128): expected 128, got 0"), and fast-check's counterexample and seed follow.
+ */
+function withCauseFirst(failure: unknown): unknown {
+  if (!(failure instanceof Error) || !/^Property failed/.test(failure.message)) return failure;
+  const cause = (failure as { cause?: unknown }).cause;
+  if (!(cause instanceof Error)) return failure;
+  const replay = failure.message
+    .split('\n')
+    .filter((line) => /^(Property failed|\{ seed|Counterexample|Shrunk)/.test(line.trim()))
+    .join('\n');
+  const merged = new RuleViolation(`${cause.message.split('\n')[0] ?? ''}\n${replay}`, { cause });
+  merged.stack = `${merged.name}: ${merged.message}\n${cause.stack?.split('\n').slice(1).join('\n') ?? ''}`;
+  return merged;
 }
 
 /** Applies a known-failure expectation to a test's outcome; throws what the test must report. */

@@ -56,7 +56,8 @@ describeRule('P11', (kit) => {
   kit.test('close() while running is refused and leaves the process running', async () => {
     const child = await running();
     names(await rejectsWithCode(() => child.handle.close(), 'ERR_MP_STILL_RUNNING'), /running/i, 'the running state');
-    check.that(child.id !== null && !hasEnded(child.id), 'the child is not running any more after the refused close()');
+    // Where the child has a pid of its own, /proc shows it still running too (a pid is P4's business).
+    if (child.id) check.that(!hasEnded(child.id), `pid ${child.pid} is not running any more after the refused close()`);
     check.equal('isAlive() after the refused close()', await child.handle.isAlive(), true);
     await child.end();
   });
