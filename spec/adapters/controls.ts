@@ -33,4 +33,21 @@ export const CONTROLS: Record<string, Control> = {
       P14: /the implementation has no pid\(\)|RuntimeError: cannot join thread before it is started/,
     },
   },
+  worker_threads: {
+    choice: './examples/adapters/worker-threads/adapter.ts',
+    description: "Node's threads behind the Process API: the parent's pid, no signals, no names, no subclasses, no run()",
+    fails: {
+      P2: /has no thread names|was refused \(ERR_MP_MISSING_MEMBER\)/,
+      P3: /cannot run the Process subclass/,
+      P4: /has no thread names|expected 'MainProcess'/,
+      P6: NO_OWN_PID,
+      P7: NO_OWN_PID,
+      P8: NO_OWN_PID,
+      P9: /the child's pid is the parent's own|the implementation has no kill\(\)/,
+      P10: /has no pid of its own|exit code after exit\(256\): expected 0, got 256/,
+      P11: /the implementation has no (setDaemon|kill)\(\)/,
+      P12: /rejected with ERR_MP_MISSING_MEMBER/,
+      P14: /the implementation has no run\(\)|cannot run the Process subclass/,
+    },
+  },
 };
