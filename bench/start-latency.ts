@@ -37,7 +37,8 @@ async function startLatency(create: CreateAdapter, startMethod: string | undefin
     const samples: number[] = [];
     for (let i = 0; i <= runs; i++) {
       const observations = new Observations();
-      const p = await mp.Process({ target: 'reportIdentity', args: ['bench'] });
+      // Token, then tag: the bench drives adapters without the kit's tracking, so it passes the token itself.
+      const p = await mp.Process({ target: 'reportIdentity', args: ['bench', 'bench'] });
       const before = monotonicNow();
       await p.start();
       const [first] = await observations.waitFor('identity');

@@ -29,7 +29,7 @@ describe.each(['fork', 'spawn', 'forkserver'])('cpython adapter (%s)', (startMet
       const create = require(${JSON.stringify(join(DIST, 'spec/adapters/cpython.js'))}).default;
       (async () => {
         const mp = await create({ startMethod: ${JSON.stringify(startMethod)} });
-        const p = await mp.Process({ target: 'sleepFor', args: [60000] });
+        const p = await mp.Process({ target: 'sleepFor', args: ['holder', 60000] });
         await p.start();
         process.stdout.write(JSON.stringify({ child: await p.pid() }) + '\\n');
       })();`;

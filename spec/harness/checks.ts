@@ -76,3 +76,21 @@ export const check: Checks = {
     if (!condition) fail(message);
   },
 };
+
+/**
+ * A failed property (fast-check) reports "Property failed after N tests" first and the rule's own
+ * violation only as its cause: the cause goes first, so reports and expectations read the meaning
+ * ("exit code after exit(128): expected 128, got 0"), and fast-check's counterexample and seed follow.
+ */
+export function withCauseFirst(failure: unknown): unknown {
+  if (!(failure instanceof Error) || !/^Property failed/.test(failure.message)) return failure;
+  const cause = (failure as { cause?: unknown }).cause;
+  if (!(cause instanceof Error)) return failure;
+  const replay = failure.message
+    .split('\n')
+    .filter((line) => /^(Property failed|\{ seed|Counterexample|Shrunk)/.test(line.trim()))
+    .join('\n');
+  const merged = new RuleViolation(`${cause.message.split('\n')[0] ?? ''}\n${replay}`, { cause });
+  merged.stack = `${merged.name}: ${merged.message}\n${cause.stack?.split('\n').slice(1).join('\n') ?? ''}`;
+  return merged;
+}

@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessHandle, ProcessOptions } from '../adapter';
 import { ruleById } from '../rules/catalogue';
-import { RuleViolation, fail, show } from './checks';
+import { RuleViolation, fail, show, withCauseFirst } from './checks';
 import { monotonicNow } from './clock';
 import { stopWatching } from './exit-watch';
-import { loadExpectations, type Expectation } from './expectations';
+import { loadExpectations, settle, type Expectation } from './expectations';
 import { checkNoDescendants, endLeftovers } from './leaks';
 import { currentChoice, loadAdapter, type KitAdapter } from './load-adapter';
 import { Observations, writerOf } from './observations';
@@ -241,39 +241,4 @@ function tellReport(adapter: KitAdapter): void {
   if (!file) return;
   const { name, description = null } = adapter;
   appendFileSync(file, JSON.stringify({ choice: currentChoice(), name, description, capabilities: [...adapter.capabilities] }) + '\n');
-}
-
-/**
- * A failed property (fast-check) reports "Property failed after N tests" first and the rule's own
- * violation only as its cause: the cause goes first, so reports and expectations read the meaning
- * ("exit code after exit(128): expected 128, got 0"), and fast-check's counterexample and seed follow.
- */
-function withCauseFirst(failure: unknown): unknown {
-  if (!(failure instanceof Error) || !/^Property failed/.test(failure.message)) return failure;
-  const cause = (failure as { cause?: unknown }).cause;
-  if (!(cause instanceof Error)) return failure;
-  const replay = failure.message
-    .split('\n')
-    .filter((line) => /^(Property failed|\{ seed|Counterexample|Shrunk)/.test(line.trim()))
-    .join('\n');
-  const merged = new RuleViolation(`${cause.message.split('\n')[0] ?? ''}\n${replay}`, { cause });
-  merged.stack = `${merged.name}: ${merged.message}\n${cause.stack?.split('\n').slice(1).join('\n') ?? ''}`;
-  return merged;
-}
-
-/** Applies a known-failure expectation to a test's outcome; throws what the test must report. */
-function settle(key: string, failure: unknown, expected: Expectation | undefined, adapterName: string): void {
-  if (!expected) {
-    if (failure !== undefined) throw failure;
-    return;
-  }
-  if (failure === undefined) {
-    throw new RuleViolation(`unexpected pass: '${key}' is listed as a known failure of ${adapterName} (${expected.reason}), but it passed`);
-  }
-  const firstLine = (failure instanceof Error ? failure.message : String(failure)).split('\n')[0] ?? '';
-  if (!firstLine.includes(expected.failure)) {
-    throw new RuleViolation(
-      `failed otherwise than expected: '${key}' is a known failure of ${adapterName} (${expected.reason}) with "${expected.failure}", but failed with: ${firstLine}`,
-    );
-  }
 }

@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RuleViolation } from './checks';
 import { REPO_ROOT } from './paths';
 
 export interface Expectation {
@@ -60,4 +61,21 @@ export function loadExpectations(adapterName: string): Map<string, Expectation> 
     return new Map();
   }
   return parseExpectations(readFileSync(file, 'utf8'), file);
+}
+
+/** Applies a known-failure expectation to a test's outcome; throws what the test must report. */
+export function settle(key: string, failure: unknown, expected: Expectation | undefined, adapterName: string): void {
+  if (!expected) {
+    if (failure !== undefined) throw failure;
+    return;
+  }
+  if (failure === undefined) {
+    throw new RuleViolation(`unexpected pass: '${key}' is listed as a known failure of ${adapterName} (${expected.reason}), but it passed`);
+  }
+  const firstLine = (failure instanceof Error ? failure.message : String(failure)).split('\n')[0] ?? '';
+  if (!firstLine.includes(expected.failure)) {
+    throw new RuleViolation(
+      `failed otherwise than expected: '${key}' is a known failure of ${adapterName} (${expected.reason}) with "${expected.failure}", but failed with: ${firstLine}`,
+    );
+  }
 }
