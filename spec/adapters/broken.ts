@@ -98,7 +98,7 @@ export const BREAKAGES: Record<string, Breakage> = {
     wrap: (a) => mapHandles(a, (h) => ({ start: async () => (await h.start(), await sleep(300)) })),
   },
   'join-returns-early': {
-    catches: { P6: /join\(\) returned while pid \d+ was still running/ },
+    catches: { P6: /join\(\) returned while pid \d+ was still running|pid \d+ still running \d+ ms after join\(\) returned/ },
     description: 'join() resolves at once',
     wrap: (a) => mapHandles(a, () => ({ join: async () => undefined })),
   },
@@ -155,7 +155,7 @@ export const BREAKAGES: Record<string, Breakage> = {
     },
   },
   'join-ignores-timeout': {
-    catches: { P8: /join\(\) of gatedExit did not settle within the test's budget/ },
+    catches: { P8: /join\(\) of gatedExit \[t\d+\] did not settle within the test's budget/ },
     description: 'join(timeout) waits for the end regardless of the timeout',
     wrap: (a) => mapHandles(a, (h) => ({ join: () => h.join() })),
   },
@@ -244,9 +244,9 @@ export const BREAKAGES: Record<string, Breakage> = {
     description: 'positional arguments beyond the second are dropped',
     wrap: (a) => ({
       ...a,
-      // recordArguments' first argument is its count: keep it and the next two.
+      // The kit's token and recordArguments' count come first: keep them and the next two.
       Process: (options) =>
-        a.Process(options.target === 'recordArguments' && options.args ? { ...options, args: options.args.slice(0, 3) } : options),
+        a.Process(options.target === 'recordArguments' && options.args ? { ...options, args: options.args.slice(0, 4) } : options),
     }),
   },
   'accepts-unknown-options': {
@@ -334,7 +334,7 @@ export const BREAKAGES: Record<string, Breakage> = {
     wrap: (a) => withCapabilities(a, [...a.capabilities, 'forked-by-server']),
   },
   'pid-is-parent': {
-    catches: { P1: /the child's pid is the parent's own/, P6: /the child's pid is the parent's own/ },
+    catches: { P4: /a child has the parent's own pid|number of distinct child pids/, P6: /the child's pid is the parent's own/ },
     description: "pid() reports the parent's own pid, as a thread-backed implementation would (the kit must not kill itself)",
     wrap: (a) => mapHandles(a, (h) => ({ pid: async () => ((await h.pid()) === null ? null : process.pid) })),
   },

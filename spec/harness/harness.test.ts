@@ -72,6 +72,18 @@ describe('harness: exit watch', () => {
   }, 10_000);
 });
 
+describe('harness: ledger', () => {
+  it('watches a recorded process from the moment it is recorded: an exit asked for later is the exit, not the asking', async () => {
+    const child = sleeper(0.05);
+    const recordedAt = monotonicNow();
+    const entry = new Ledger().addStarted(child.pid!, 'sleeper', handleFor(child), recordedAt, recordedAt);
+    await new Promise((resolve) => child.once('exit', resolve));
+    await sleep(300);
+    const exitedAt = await entry.exited();
+    expect(exitedAt - recordedAt).toBeLessThan(250); // the 50 ms sleep and its exit, far from the 300 ms wait
+  }, 10_000);
+});
+
 describe('harness: leak check and cleanup', () => {
   it('reports a process a test left running, by what it ran, and kills it', async () => {
     const child = sleeper(30);

@@ -24,7 +24,7 @@ export interface Entry {
   startReturnedAt?: number;
   /** Why the kit cannot follow this process in /proc (no pid, or the parent's own), if so. */
   problem?: string;
-  /** Monotonic ms at which /proc first showed it ended; rejects naming the problem when it cannot be seen. */
+  /** Monotonic ms at which /proc first showed it ended (watched from the moment it was recorded); rejects naming the problem when it cannot be seen. */
   exited: () => Promise<number>;
   /** Set by kit.leaveRunning(): the test leaves it on purpose and the kit ends it without complaint. */
   leftOnPurpose?: string;
@@ -56,7 +56,11 @@ export class Ledger {
           ? `the child's pid is the parent's own (pid ${pid}, ${label}): one Process must be one OS process of its own`
           : undefined;
     const id = pid !== null && !problem ? identify(pid) : null;
-    let exit: Promise<number> | undefined;
+    // The watch starts now, not when first asked for: asked after the exit, it would stamp the
+    // asking time instead of the exit. Only the rejection for a process the kit cannot follow is
+    // made when asked for, so that one nobody awaits does not surface as unhandled.
+    const watched = id ? watchExit(id) : undefined;
+    let unobservable: Promise<number> | undefined;
     const entry: Entry = {
       id,
       pid,
@@ -65,13 +69,10 @@ export class Ledger {
       startCalledAt,
       startReturnedAt,
       ...(problem ? { problem } : {}),
-      // Made when first asked for: a rejection nobody awaits must not surface as unhandled.
       exited: () =>
-        (exit ??= problem
-          ? Promise.reject(new RuleViolation(`the child's exit cannot be observed: ${problem}`))
-          : id
-            ? watchExit(id)
-            : Promise.resolve(startReturnedAt)), // gone before the kit could look: it ended no later than start()'s return
+        problem
+          ? (unobservable ??= Promise.reject(new RuleViolation(`the child's exit cannot be observed: ${problem}`)))
+          : (watched ?? Promise.resolve(startReturnedAt)), // gone before the kit could look: it ended no later than start()'s return
     };
     this.entries.push(entry);
     return entry;
@@ -80,8 +81,8 @@ export class Ledger {
   /** Records a process known only from its own observations (pid and start time it reported itself). */
   addObserved(id: ProcessId, label: string): void {
     if (this.entries.some((e) => e.id?.pid === id.pid && e.id.startTime === id.startTime)) return;
-    let exit: Promise<number> | undefined;
-    this.entries.push({ id, pid: id.pid, label, exited: () => (exit ??= watchExit(id)) });
+    const watched = watchExit(id);
+    this.entries.push({ id, pid: id.pid, label, exited: () => watched });
   }
 
   entryOf(handle: ProcessHandle): Entry | undefined {
