@@ -338,6 +338,24 @@ export const BREAKAGES: Record<string, Breakage> = {
     description: "pid() reports the parent's own pid, as a thread-backed implementation would (the kit must not kill itself)",
     wrap: (a) => mapHandles(a, (h) => ({ pid: async () => ((await h.pid()) === null ? null : process.pid) })),
   },
+  'pid-changes-after-join': {
+    catches: { P6: /pid\(\) changed after join\(\)/ },
+    description: 'pid() reports another number once the child has been joined (a pooled worker recycled under the handle)',
+    wrap: (a) =>
+      mapHandles(a, (h) => {
+        let joined = false;
+        return {
+          join: async (options) => {
+            await h.join(options);
+            joined ||= options?.timeout === undefined;
+          },
+          pid: async () => {
+            const pid = await h.pid();
+            return joined && pid !== null ? pid + 1 : pid;
+          },
+        };
+      }),
+  },
   'claims-fork-memory': {
     catches: { P5: /the list the child started with: expected 1 element\(s\), got 0/ },
     description: "declares 'inherits-parent-memory', which ours does not have",

@@ -168,6 +168,8 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
               stopWatching();
             }
             failure = withCauseFirst(failure);
+            const broken = await a.ledger.violations();
+            if (failure === undefined && broken.length > 0) failure = new RuleViolation(broken.join('\n'));
             if (failure === undefined && leak !== null) {
               failure = new RuleViolation(`leak: the test left processes behind (each must end and be joined): ${leak}`);
             }

@@ -32,6 +32,8 @@ export interface Entry {
 
 export class Ledger {
   private entries: Entry[] = [];
+  /** Background checks of obligations (tracked-adapter.ts), each giving a violation or null. */
+  private checks: Promise<string | null>[] = [];
   /** Pids the kit never signals, whatever a broken adapter claims. */
   private readonly protectedPids = new Set<number>(selfAndAncestors(process.pid));
 
@@ -85,6 +87,17 @@ export class Ledger {
     this.entries.push({ id, pid: id.pid, label, exited: () => watched });
   }
 
+  /** Adds a background obligation check; its violation, if any, fails the current test when it ends. */
+  check(outcome: Promise<string | null>): void {
+    this.checks.push(outcome.catch((error: unknown) => `an obligation check failed: ${String(error)}`));
+  }
+
+  /** Waits for every background check of the current test; returns the violations. */
+  async violations(): Promise<string[]> {
+    const found = await Promise.all(this.checks);
+    return found.filter((v): v is string => v !== null);
+  }
+
   entryOf(handle: ProcessHandle): Entry | undefined {
     return this.entries.find((e) => e.handle === handle);
   }
@@ -103,6 +116,7 @@ export class Ledger {
   reset(): Entry[] {
     const previous = this.entries;
     this.entries = [];
+    this.checks = [];
     return previous;
   }
 }
