@@ -36,8 +36,8 @@ describeRule('P7', (kit) => {
       });
       check.equal('children running at once', new Set(started.map((o) => o.tok)).size, count);
 
-      // Exits far enough apart that waiting for the wrong child shows.
-      const spacing = 3 * b.prompt;
+      // Exits twice the bound apart: a join() that waited for the next child's exit is late by at least the spacing.
+      const spacing = 2 * b.prompt;
       const opener = (async () => {
         for (const i of exitOrder) {
           await sleep(spacing);
@@ -95,7 +95,7 @@ describeRule('P7', (kit) => {
 
   kit.test("start-then-join in a loop (seed 002's wrong optimisation) runs the children one after another", async () => {
     const b = await kit.bounds();
-    const durations = [1, 2, 3].map((k) => k * 4 * b.prompt);
+    const durations = [1, 2, 3].map((k) => k * 2 * b.prompt);
     const begin = monotonicNow();
     const runs: { started: number; finished: number; exited: number }[] = [];
     for (const d of durations) {
