@@ -26,6 +26,8 @@ describeRule('P7', (kit) => {
       const start = kit.start({ target: 'gatedExit', args: [gates[i]!.file, 0] });
       children.push(await within(start, 10 * b.start, `start() of child ${i + 1} of ${count} (${i} running, none ended)`));
     }
+    let opening: Promise<void> = Promise.resolve();
+    let stopOpening = false;
     try {
       // Concurrency: every child's task runs before any of them may end.
       const tokens = children.map((c) => c.token);
@@ -38,9 +40,10 @@ describeRule('P7', (kit) => {
 
       // Exits twice the bound apart: a join() that waited for the next child's exit is late by at least the spacing.
       const spacing = 2 * b.prompt;
-      const opener = (async () => {
+      opening = (async () => {
         for (const i of exitOrder) {
           await sleep(spacing);
+          if (stopOpening) return; // the test failed and opened every gate itself
           gates[i]!.open();
         }
       })();
@@ -61,9 +64,12 @@ describeRule('P7', (kit) => {
         );
         previous = returnedAt;
       }
-      await opener;
+      await opening;
     } finally {
+      // Even after a failure, no gate is opened once this run is over (its folder may be gone by then).
+      stopOpening = true;
       for (const gate of gates) gate.open();
+      await opening;
       await kit.cleanup();
     }
   };
