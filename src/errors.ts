@@ -15,7 +15,10 @@ export type ProcessErrorCode =
   | 'ERR_MP_NOT_SENDABLE'
   | 'ERR_MP_DAEMON_CHILDREN'
   | 'ERR_MP_BOOTSTRAPPING'
-  | 'ERR_MP_SPAWN_FAILED';
+  | 'ERR_MP_SPAWN_FAILED'
+  | 'ERR_MP_NOT_HELD'
+  | 'ERR_MP_NOT_OWNER'
+  | 'ERR_MP_SHARED_MEMORY';
 
 // Symbol.for, not Symbol(): the brand must survive a second copy of this library (dist/ next to
 // src/ under ts-jest) and other realms, where instanceof fails.
@@ -104,6 +107,25 @@ export class SpawnError extends ProcessError {
   }
 }
 
+/** Python: ValueError 'semaphore or lock released too many times'. */
+export class NotHeldError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_NOT_HELD');
+  }
+}
+/** Python: AssertionError 'attempt to release recursive lock not owned by thread'. */
+export class NotOwnerError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_NOT_OWNER');
+  }
+}
+/** A shared object that cannot be created or reached: Python's OSError from sem_open or mmap. */
+export class SharedMemoryError extends ProcessError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'ERR_MP_SHARED_MEMORY', options);
+  }
+}
+
 // Each subclass names itself (the class name survives compilation: no minifier runs here).
 for (const ctor of [
   AlreadyStartedError,
@@ -115,6 +137,9 @@ for (const ctor of [
   DaemonChildrenError,
   BootstrappingError,
   SpawnError,
+  NotHeldError,
+  NotOwnerError,
+  SharedMemoryError,
 ]) {
   setErrorName(ctor, ctor.name);
 }
@@ -204,6 +229,17 @@ export const errors = {
   unknownTask: (name: string, module: string, exportName: string, problem: string, cause?: unknown) =>
     new UnknownTaskError(`${name}: task '${exportName}' of ${module} ${problem}`, cause === undefined ? undefined : { cause }),
 
+  releasedTooManyTimes: (what: 'Lock') => new NotHeldError(`${what}: released too many times: release() of a lock that is not held`),
+  noLock: () => new SharedMemoryError('Value: it was made with { lock: false }, so it has no lock to get'),
+  notOwner: () => new NotOwnerError('RLock: cannot release a recursive lock that this process does not hold'),
+  sharedMemory: (problem: string, cause?: unknown) => new SharedMemoryError(problem, cause === undefined ? undefined : { cause }),
+  sharedObjectGone: (what: string, pid: number, cause: unknown) =>
+    new SharedMemoryError(
+      `${what} cannot be reached: process ${pid}, which passed it on, has ended or is not of this user, ` +
+        'so its memory is gone (a shared object can be used by the processes it was passed to, while one of them still holds it)',
+      { cause },
+    ),
+
   /** Not a ProcessError: it means parent and child run different versions of this library. */
-  badStartMessage: (detail: string) => new Error(`invalid start message (wire format v1 expected): ${detail}`),
+  badStartMessage: (detail: string) => new Error(`invalid start message (wire format v2 expected): ${detail}`),
 };

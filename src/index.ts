@@ -1,7 +1,9 @@
 /** The public API: Python's multiprocessing Process on Node.js, with real OS processes. */
 export { Process, activeChildren, currentProcess, parentProcess, type ParentProcess } from './process';
 export { stopStandby } from './standby';
-export type { JoinOptions, ProcessOptions, Task } from './util';
+export { Lock, RLock, type AcquireOptions } from './synchronize';
+export { Value, type Typecode, type ValueOf, type ValueOptions } from './sharedctypes';
+export type { JoinOptions, ProcessOptions, Task } from './options';
 export type { Json, TaskRef } from './reduction';
 export {
   AbortError,
@@ -14,6 +16,9 @@ export {
   NotStartedError,
   ProcessError,
   SpawnError,
+  NotHeldError,
+  NotOwnerError,
+  SharedMemoryError,
   StillRunningError,
   UnknownTaskError,
   isProcessError,

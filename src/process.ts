@@ -2,9 +2,9 @@
 import { errors } from './errors';
 import { Popen } from './popen-spawn';
 import { encodeStart, loadTask, type StartMessage, type TaskRef } from './reduction';
-import { checkJoinOptions, checkOptions, exitCodeName, type JoinOptions, type ProcessOptions, type Task } from './util';
+import { checkJoinOptions, checkOptions, exitCodeName, type JoinOptions, type ProcessOptions, type Task } from './options';
 
-export type { JoinOptions, ProcessOptions, Task } from './util';
+export type { JoinOptions, ProcessOptions, Task } from './options';
 
 export interface ParentProcess {
   readonly pid: number;

@@ -1,18 +1,29 @@
 /**
  * What crosses a process boundary, and how: the start message (CPython's reduction.py).
  *
- * Wire format v1. A child receives exactly one message over the Node IPC channel
+ * Wire format v2. A child receives exactly one message over the Node IPC channel
  * (child_process.fork with serialization 'json'), right after fork: a string holding the JSON
  * text (toJsonText) of
  *
- *   { v: 1, kind: 'start',
+ *   { v: 2, kind: 'start',
  *     target: TaskRef | null,        the function run() calls, by reference
  *     subclass: TaskRef | null,      the Process subclass to rebuild, by reference (null: Process)
  *     state: { [key]: Json },        that instance's own enumerable string-keyed properties
  *     args: Json[], kwargs: { [key]: Json } | null,   null: run() passes no kwargs argument
  *     name: string, daemon: boolean,
  *     identity: number[],            counters from the main process down: [1, 2] is Process-1:2
- *     parent: { pid: number, name: string } }
+ *     parent: { pid: number, name: string },
+     shared: { at: (string | number)[], ref: SharedRef }[] }   shared objects among state, args, kwargs
+
+ * A shared object (Lock, RLock, Value: src/handles.ts) sits in `state`, `args` or `kwargs` as null,
+ * and `shared` says where and which: `at` is the path from the message's top (['args', 0]), `ref`
+ *
+ *   LockRef  { type: 'Lock' | 'RLock', segment: SegmentRef, offset }
+ *   ValueRef { type: 'Value', typecode: 'b'|'B'|'h'|'H'|'i'|'I'|'l'|'L'|'q'|'Q'|'f'|'d',
+ *              segment: SegmentRef, offset, lock: LockRef | null }
+ *   SegmentRef { pid, fd, ino, size, tag }   memory that process `pid` holds as descriptor `fd`
+ *
+ * so user data is never mistaken for a handle, whatever its keys. v1 (no `shared`) is refused.
  *
  * A TaskRef { module, name } is export `name` of the CommonJS module at absolute path `module`,
  * the way pickle sends a function as module + qualified name. `name: 'default'` also stands for a
@@ -26,6 +37,7 @@
  */
 import * as path from 'node:path';
 import { describeObject, errors } from './errors';
+import { checkRef, rebuild, refOf, type SharedRef } from './handles';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -36,7 +48,7 @@ export interface TaskRef {
 }
 
 export interface StartMessage {
-  v: 1;
+  v: 2;
   kind: 'start';
   target: TaskRef | null;
   subclass: TaskRef | null;
@@ -47,6 +59,7 @@ export interface StartMessage {
   daemon: boolean;
   identity: number[];
   parent: { pid: number; name: string };
+  shared: { at: (string | number)[]; ref: SharedRef }[];
 }
 
 /** What the parent knows at start(); encodeStart() turns it into a StartMessage or throws. */
@@ -75,6 +88,7 @@ export function encodeStart(parts: StartParts): StartMessage {
   if (target !== null) loadTask(target, name);
   let subclass: TaskRef | null = null;
   const state: Record<string, Json> = {};
+  const shared: StartMessage['shared'] = [];
   if (parts.subclass !== null) {
     subclass = taskRefOf(parts.subclass, name, 'class');
     loadTask(subclass, name, 'class');
@@ -83,13 +97,14 @@ export function encodeStart(parts: StartParts): StartMessage {
       // A TypeScript field declared without an initializer is an own property holding undefined
       // (useDefineForClassFields); it carries nothing, so it is left out rather than refused.
       if (value === undefined) continue;
-      state[key] = checkSendable(value, `${parts.subclass.name}${formatKey(key)}`, name);
+      state[key] = reduce(value, { label: `${parts.subclass.name}${formatKey(key)}`, at: ['state', key] }, name, shared);
     }
   }
-  const args = checkSendable(parts.args, 'args', name) as Json[];
-  const kwargs = parts.kwargs === null ? null : (checkSendable(parts.kwargs, 'kwargs', name) as Record<string, Json>);
+  const args = reduce(parts.args, { label: 'args', at: ['args'] }, name, shared) as Json[];
+  const kwargs =
+    parts.kwargs === null ? null : (reduce(parts.kwargs, { label: 'kwargs', at: ['kwargs'] }, name, shared) as Record<string, Json>);
   const { daemon, parent } = parts;
-  return { v: 1, kind: 'start', target, subclass, state, args, kwargs, name, daemon, identity: [...parts.identity], parent };
+  return { v: 2, kind: 'start', target, subclass, state, args, kwargs, name, daemon, identity: [...parts.identity], parent, shared };
 }
 
 /** JSON text of a checked value, exactly: unlike JSON.stringify it keeps -0 (as `-0`). */
@@ -108,7 +123,7 @@ export function decodeStart(text: unknown): StartMessage {
   const raw: unknown = JSON.parse(text);
   if (typeof raw !== 'object' || raw === null) throw errors.badStartMessage(`got ${typeof raw}`);
   const m = raw as Partial<Record<keyof StartMessage, unknown>>;
-  if (m.v !== 1) throw errors.badStartMessage(`got version ${JSON.stringify(m.v)}`);
+  if (m.v !== 2) throw errors.badStartMessage(`got version ${JSON.stringify(m.v)}`);
   if (m.kind !== 'start') throw errors.badStartMessage(`got kind ${JSON.stringify(m.kind)}`);
   const ok =
     (m.target === null || isTaskRef(m.target)) &&
@@ -122,9 +137,34 @@ export function decodeStart(text: unknown): StartMessage {
     Array.isArray(m.identity) &&
     m.identity.every((n) => Number.isInteger(n)) &&
     typeof m.parent === 'object' &&
-    m.parent !== null;
+    m.parent !== null &&
+    Array.isArray(m.shared);
   if (!ok) throw errors.badStartMessage('a field is missing or has the wrong type');
-  return raw as StartMessage;
+  const message = raw as StartMessage;
+  // Every ref is checked before any is rebuilt: a malformed message opens nothing.
+  const places = message.shared.map(({ at, ref }) => ({ at: checkPlace(message, at), ref: checkRef(ref) }));
+  for (const { at, ref } of places) at.holder[at.key] = rebuild(ref) as never;
+  return message;
+}
+
+/** The container and key that `at` names in the message; only null placeholders in state/args/kwargs. */
+function checkPlace(message: StartMessage, at: unknown): { holder: Record<string | number, Json>; key: string | number } {
+  const path = Array.isArray(at) ? (at as unknown[]) : [];
+  const [top] = path;
+  const fits = path.length >= 2 && (top === 'state' || top === 'args' || top === 'kwargs');
+  let holder: unknown = fits ? message : undefined;
+  for (const key of path.slice(0, -1)) {
+    const ok =
+      (typeof key === 'string' || typeof key === 'number') && typeof holder === 'object' && holder !== null && Object.hasOwn(holder, key);
+    holder = ok ? (holder as Record<string | number, unknown>)[key as string] : undefined;
+  }
+  const key = path[path.length - 1];
+  const found =
+    typeof holder === 'object' && holder !== null && (typeof key === 'string' || typeof key === 'number') && Object.hasOwn(holder, key);
+  if (!found || (holder as Record<string | number, unknown>)[key as string] !== null) {
+    throw errors.badStartMessage(`a shared object's place ${JSON.stringify(at)} is not a null in state, args or kwargs`);
+  }
+  return { holder: holder as Record<string | number, Json>, key: key as string | number };
 }
 
 /** Loads the function (or class) a TaskRef names; UnknownTaskError when there is none. */
@@ -189,20 +229,29 @@ function exportNameOf(exports: unknown, value: object): string | undefined {
   return undefined;
 }
 
-/** The strict JSON check; returns the value itself (typed as Json) or throws NotSendableError. */
-export function checkSendable(value: unknown, at: string, owner: string): Json {
-  check(value, at, owner, new Set());
-  return value as Json;
+/** Where a value sits: as the user reads it (`args[0].x`), and as the wire's `at` path. */
+interface Place {
+  label: string;
+  at: (string | number)[];
 }
 
-function check(value: unknown, at: string, owner: string, ancestors: Set<object>): void {
+/**
+ * The strict JSON check, and the shared objects' extraction: returns the value itself when it is
+ * plain JSON, or a copy with null where each shared object was, recorded in `shared`.
+ */
+function reduce(value: unknown, place: Place, owner: string, shared: StartMessage['shared']): Json {
+  return reduceInto(value, place, owner, shared, new Set());
+}
+
+function reduceInto(value: unknown, place: Place, owner: string, shared: StartMessage['shared'], ancestors: Set<object>): Json {
+  const at = place.label;
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return;
+      return value;
     case 'number':
       if (!Number.isFinite(value)) throw errors.notSendableValue(owner, at, `is ${String(value)}`);
-      return;
+      return value;
     case 'undefined':
       throw errors.notSendableValue(owner, at, 'is undefined');
     case 'function':
@@ -213,25 +262,43 @@ function check(value: unknown, at: string, owner: string, ancestors: Set<object>
     case 'bigint':
       throw errors.notSendableValue(owner, at, 'is a bigint');
   }
-  if (value === null) return;
+  if (value === null) return null;
   const obj = value as object;
+  const ref = refOf(obj);
+  if (ref !== undefined) {
+    shared.push({ at: place.at, ref });
+    return null;
+  }
   // Only cycles are refused: a shared (acyclic) reference arrives as two equal copies.
   if (ancestors.has(obj)) throw errors.notSendableValue(owner, at, 'is a circular reference');
   ancestors.add(obj);
+  let result: Json;
   if (Array.isArray(obj)) {
     if (!isPlain(obj, 'Array')) throw errors.notSendableValue(owner, at, `is ${describeObject(obj)}`);
+    let copy: Json[] | undefined;
     for (let i = 0; i < obj.length; i++) {
       if (!(i in obj)) throw errors.notSendableValue(owner, at, `is a sparse array (index ${i} is a hole)`);
-      check(obj[i], `${at}[${i}]`, owner, ancestors);
+      const item = reduceInto(obj[i], { label: `${at}[${i}]`, at: [...place.at, i] }, owner, shared, ancestors);
+      if (item !== obj[i]) copy ??= obj.slice() as Json[];
+      if (copy) copy[i] = item;
     }
+    result = copy ?? (obj as Json[]);
   } else {
     if (!isPlain(obj, 'Object')) throw errors.notSendableValue(owner, at, `is ${describeObject(obj)}`);
     if (Object.getOwnPropertySymbols(obj).some((s) => Object.prototype.propertyIsEnumerable.call(obj, s))) {
       throw errors.notSendableValue(owner, at, 'has a symbol-keyed property');
     }
-    for (const key of Object.keys(obj)) check((obj as Record<string, unknown>)[key], `${at}${formatKey(key)}`, owner, ancestors);
+    const source = obj as Record<string, unknown>;
+    let copy: Record<string, Json> | undefined;
+    for (const key of Object.keys(source)) {
+      const item = reduceInto(source[key], { label: `${at}${formatKey(key)}`, at: [...place.at, key] }, owner, shared, ancestors);
+      if (item !== source[key]) copy ??= { ...(source as Record<string, Json>) };
+      if (copy) copy[key] = item;
+    }
+    result = copy ?? (source as Record<string, Json>);
   }
   ancestors.delete(obj);
+  return result;
 }
 
 /**

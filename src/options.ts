@@ -1,4 +1,4 @@
-/** The options of Process() and join(), their checks, and small helpers of process.ts. */
+/** The options of Process() and join(), their checks, and the exit-code naming of process.ts. */
 import { constants } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { errors } from './errors';

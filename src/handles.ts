@@ -1,0 +1,52 @@
+/**
+ * How a shared object crosses a process boundary (CPython's reduction of SemLock and of
+ * sharedctypes): a Lock, RLock or Value among a task's arguments travels as a ref, which the child
+ * rebuilds into its own object over the same shared memory. Refs are data only (wire format:
+ * src/reduction.ts); rebuilding one opens memory that a process of the tree holds, nothing else.
+ */
+import { errors } from './errors';
+import { Segment, type SegmentRef } from './shared-memory';
+import { Value, type ValueRef } from './sharedctypes';
+import { Lock, RLock, type LockRef } from './synchronize';
+
+export type SharedRef = LockRef | ValueRef;
+export type Shared = Lock | RLock | Value;
+
+/** The ref of a shared object, or undefined for anything else. */
+export function refOf(value: object): SharedRef | undefined {
+  return value instanceof Lock || value instanceof RLock || value instanceof Value ? value.toRef() : undefined;
+}
+
+/** This process's object for a ref: the one it already has, or one rebuilt over the same memory. */
+export function rebuild(ref: SharedRef): Shared {
+  if (ref.type === 'Value') {
+    const lock = ref.lock === null ? null : (rebuild(ref.lock) as Lock | RLock);
+    return Value.rebuild(ref, Segment.attach(ref.segment, `Value('${ref.typecode}')`), lock);
+  }
+  const segment = Segment.attach(ref.segment, ref.type);
+  return ref.type === 'Lock' ? Lock.rebuild(segment, ref.offset) : RLock.rebuild(segment, ref.offset);
+}
+
+/** Checks a received ref's shape, so a malformed one fails clearly and opens nothing. */
+export function checkRef(value: unknown): SharedRef {
+  const ref = value as Partial<Record<string, unknown>> | null;
+  const bad = (detail: string): Error => errors.badStartMessage(`a shared object's ref ${detail}`);
+  if (typeof ref !== 'object' || ref === null) throw bad('is not an object');
+  if (!isSegmentRef(ref.segment)) throw bad('has no valid segment');
+  if (!Number.isInteger(ref.offset) || (ref.offset as number) < 16 || (ref.offset as number) % 8 !== 0) throw bad('has a bad offset');
+  if (ref.type === 'Lock' || ref.type === 'RLock') return ref as unknown as LockRef;
+  if (ref.type !== 'Value') throw bad(`has an unknown type ${JSON.stringify(ref.type)}`);
+  if (typeof ref.typecode !== 'string' || !Value.isTypecode(ref.typecode)) throw bad('has an unknown typecode');
+  if (ref.lock !== null) {
+    const lock = checkRef(ref.lock);
+    if (lock.type === 'Value') throw bad('has a Value as its lock');
+  }
+  return ref as unknown as ValueRef;
+}
+
+function isSegmentRef(value: unknown): value is SegmentRef {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Partial<Record<keyof SegmentRef, unknown>>;
+  const whole = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
+  return whole(s.pid) && whole(s.fd) && whole(s.ino) && whole(s.size) && typeof s.tag === 'string' && /^[0-9a-f]{32}$/.test(s.tag);
+}
