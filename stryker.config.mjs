@@ -1,16 +1,29 @@
-// `npm run mutate`: mutation testing of src/ against the specs run on ours (KIT_ADAPTERS=ours).
-// Stryker instruments src/, the build command compiles it into the sandbox's dist/, and the specs
-// load that dist/, as they always do. Concurrency 1: the specs measure time on a 2-core machine.
-// Expect hours for all of src/ (each mutant re-runs every spec that covers it, and those start
-// real processes); narrow it with `npm run mutate -- --mutate src/standby.ts`.
+// `npm run mutate`: mutation testing of src/ (docs/mutation-testing.md). Stryker instruments src/,
+// the build command compiles it into the sandbox's dist/, and the tests load that dist/, as they
+// always do; children run it too, and run the active mutant: they inherit the environment variable
+// __STRYKER_ACTIVE_MUTANT__ that the Jest runner sets.
+import process from 'node:process';
+
 export default {
   mutate: ['src/**/*.ts'],
   testRunner: 'jest',
-  jest: { projectType: 'custom', configFile: 'jest.config.ts', enableFindRelatedTests: false },
+  // Our library's tests and the specs on ours only, plus a bail at a mutant's first failing test and
+  // a test sequencer that runs only the files holding its covering tests, cheapest first
+  // (jest.mutate.config.ts). enableFindRelatedTests would find nothing: tests load dist/ by path.
+  jest: { projectType: 'custom', configFile: 'jest.mutate.config.ts', enableFindRelatedTests: false },
   buildCommand: 'npx tsc -p tsconfig.build.json',
   coverageAnalysis: 'perTest',
-  ignoreStatic: true,
+  // Static mutants (in code that runs only outside any test: module loading, beforeAll hooks) would
+  // each run every test; they are left out of the score instead. `npm run mutate:thorough`
+  // (MUTATE_STATIC=run) runs them too, against every test: many times slower.
+  ignoreStatic: process.env.MUTATE_STATIC !== 'run',
+  // Only the mutants (and tests) changed since the last run are run again; `-- --force` runs all.
+  // The results live with Stryker's other temporary files, which git ignores.
+  incremental: true,
+  incrementalFile: '.stryker-tmp/incremental.json',
+  // One Jest at a time: the specs measure time on a 2-core machine.
   concurrency: 1,
+  // A hung wait ends at the spec's own 20 s budget, which kills the mutant; Stryker's timeout comes later.
   timeoutMS: 20000,
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation.json' },
