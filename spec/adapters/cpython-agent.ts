@@ -35,6 +35,8 @@ export interface Hello {
   moduleVersion: string;
   /** The start method in effect, or null for an implementation without start methods. */
   startMethod: string | null;
+  /** The shared-object makers the module has (`Lock`, `RLock`, `Value`); absent from an older agent. */
+  shared?: string[];
 }
 
 /** Where and how to run the agent. */

@@ -48,6 +48,17 @@ const RULES: readonly Rule[] = [
   { types: ['AttributeError'], message: /^Can't pickle local object/, code: 'ERR_MP_NOT_SENDABLE' },
   { types: ['TypeError'], message: /^cannot pickle /, code: 'ERR_MP_NOT_SENDABLE' },
   { types: ['AssertionError'], message: /^daemonic processes are not allowed to have children$/, code: 'ERR_MP_DAEMON_CHILDREN' },
+  // Locks (cpython-multiprocessing-3.11.md §6). A Lock released when not held: multiprocessing's
+  // ValueError (also under -O); threading's lock (multiprocessing.dummy) says RuntimeError.
+  { types: ['ValueError'], message: /released too many times$/, code: 'ERR_MP_NOT_HELD' },
+  { types: ['RuntimeError'], message: /^release unlocked lock$/, code: 'ERR_MP_NOT_HELD' },
+  // An RLock released by a thread that does not hold it, or once too often: multiprocessing's
+  // AssertionError (from C, so also under -O); threading's RLock says RuntimeError.
+  { types: ['AssertionError'], message: /^attempt to release recursive lock not owned by thread$/, code: 'ERR_MP_NOT_OWNER' },
+  { types: ['RuntimeError'], message: /^cannot release un-acquired lock$/, code: 'ERR_MP_NOT_OWNER' },
+  // get_lock() of a Value made with lock=False: a raw ctypes object, without get_lock (§10). Only
+  // for the agent's get_lock op, which reports it so only for such a Value.
+  { types: ['AttributeError'], op: 'get_lock', message: /has no attribute 'get_lock'$/, code: 'ERR_MP_NO_LOCK' },
   // A member the implementation's Process lacks (billiard: kill; multiprocessing.dummy: pid,
   // terminate, close), as the agent tells it apart from an AttributeError raised inside a member.
   { types: ['MissingMember'], code: 'ERR_MP_MISSING_MEMBER' },

@@ -12,10 +12,13 @@ import {
   type Capability,
   type CreateAdapter,
   type Json,
+  type LockHandle,
   type ProcessHandle,
   type ProcessInfo,
   type ProcessOptions,
   type ProgramCommand,
+  type ValueHandle,
+  type ValueTypecode,
 } from '../adapter';
 import { REPO_ROOT } from '../harness/paths';
 import { Agent, DEFAULT_PYTHON, type Hello } from './cpython-agent';
@@ -46,12 +49,24 @@ function nameOf(hello: Hello, method: string): string {
   return `${interpreter}${module}${hello.startMethod === null ? '' : `-${method}`}`;
 }
 
-/** UNSENDABLE becomes {"$unsendable": true}, anywhere in a value; everything else is plain JSON. */
-function toWire(value: unknown): unknown {
+/** The shared objects the agent can make (its hello lists those the module has); each is also a capability. */
+const SHARED_MAKERS = ['Lock', 'RLock', 'Value'] as const;
+type SharedMaker = (typeof SHARED_MAKERS)[number];
+
+/**
+ * UNSENDABLE becomes {"$unsendable": true} and a shared handle of this adapter {"$shared": id},
+ * anywhere in a value; everything else is plain JSON. `sharedId` knows this adapter's handles.
+ */
+function toWire(value: unknown, sharedId: (handle: object) => number | undefined = () => undefined): unknown {
   if (value === UNSENDABLE) return UNSENDABLE_WIRE;
-  if (Array.isArray(value)) return value.map(toWire);
+  if (Array.isArray(value)) return value.map((item) => toWire(item, sharedId));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toWire(item)]));
+    const id = sharedId(value);
+    if (id !== undefined) return { $shared: id };
+    if (value instanceof CPythonLock || value instanceof CPythonValue) {
+      throw new Error(`a shared ${value.kind} handle made by another adapter cannot be passed to this one`);
+    }
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toWire(item, sharedId)]));
   }
   return value;
 }
@@ -66,7 +81,13 @@ const isBoolean = (value: Json): value is boolean => typeof value === 'boolean';
 const isNumberOrNull = (value: Json): value is number | null => value === null || typeof value === 'number';
 const asBoolean = expect(isBoolean, 'a boolean');
 const asNumberOrNull = expect(isNumberOrNull, 'a number or null');
+const asNumber = expect((value: Json): value is number => typeof value === 'number', 'a number');
 const asVoid = (): void => undefined;
+function asHandle(value: Json): number {
+  const handle = (value as { handle?: unknown } | null)?.handle;
+  if (typeof handle !== 'number') throw new Error(`the agent returned ${JSON.stringify(value)} where {handle} was expected`);
+  return handle;
+}
 function asInfo(value: Json): ProcessInfo {
   const info = value as { pid?: unknown; name?: unknown } | null;
   if ((typeof info?.pid !== 'number' && info?.pid !== null) || typeof info.name !== 'string') {
@@ -131,6 +152,84 @@ class CPythonProcess implements ProcessHandle {
   }
 }
 
+/**
+ * A Lock or RLock living in the agent. Every operation on it runs on that lock's own thread in the
+ * agent (agent-protocol.md), so an RLock acquired here is owned, re-entered and released by one
+ * thread, as in a program's main thread.
+ */
+class CPythonLock implements LockHandle {
+  constructor(
+    readonly kind: 'Lock' | 'RLock',
+    private readonly agent: Agent,
+    private readonly handle: number,
+  ) {}
+
+  acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean> {
+    const timeout = options?.timeout;
+    // acquire(False); acquire(True, seconds); acquire(). A non-number timeout goes as is, for Python to refuse.
+    const args =
+      options?.block === false ? [false] : timeout !== undefined ? [true, typeof timeout === 'number' ? timeout / 1000 : timeout] : [];
+    return this.request('call', { method: 'acquire', args }).then(asBoolean);
+  }
+  release(): Promise<void> {
+    return this.request('call', { method: 'release', args: [] }).then(asVoid);
+  }
+
+  // The handle stays reachable until its request is answered, so it is never released (and its
+  // lock's thread in the agent stopped) while one of its requests is under way.
+  private request(op: string, fields: Record<string, unknown>): Promise<Json> {
+    return this.agent.request(op, { handle: this.handle, ...fields }).finally(() => keep(this));
+  }
+}
+
+/** A Value living in the agent: `.value` read and written there, on its lock's thread when it has one. */
+class CPythonValue implements ValueHandle {
+  readonly kind = 'Value';
+  private lock: Promise<LockHandle> | undefined;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly handle: number,
+    private readonly typecode: ValueTypecode,
+    private readonly adoptLock: (kind: 'Lock' | 'RLock', handle: number) => LockHandle,
+  ) {}
+
+  get(): Promise<number> {
+    return this.request('get', { attr: 'value' }).then(asNumber);
+  }
+  set(value: number): Promise<void> {
+    return this.request('set', { attr: 'value', value: wireNumber(this.typecode, value) }).then(asVoid);
+  }
+  /** One LockHandle per Value, kept by it: the agent names a lock by one handle for as long as it is held. */
+  getLock(): Promise<LockHandle> {
+    if (this.lock === undefined) {
+      const lock = this.request('get_lock', {}).then((result) => {
+        const kind = (result as { kind?: unknown } | null)?.kind;
+        if (kind !== 'Lock' && kind !== 'RLock') throw new Error(`get_lock returned ${JSON.stringify(result)}`);
+        return this.adoptLock(kind, asHandle(result));
+      });
+      this.lock = lock;
+      lock.catch(() => {
+        if (this.lock === lock) this.lock = undefined; // a failure is not remembered
+      });
+    }
+    return this.lock;
+  }
+
+  private request(op: string, fields: Record<string, unknown>): Promise<Json> {
+    return this.agent.request(op, { handle: this.handle, ...fields }).finally(() => keep(this));
+  }
+}
+
+function keep(handle: object): void {
+  void handle;
+}
+
+/** JSON writes an integral number as an int; a C int Value gets -0 as 0 (Python's -0.0 is a float, which c_int refuses). */
+function wireNumber(typecode: ValueTypecode, value: number): number {
+  return typecode === 'i' && Object.is(value, -0) ? 0 : value;
+}
+
 const createAdapter: CreateAdapter = async (options) => {
   const method = options.variant ?? options.startMethod ?? 'fork'; // CPython's default on Linux
   const settings = options.settings ?? {};
@@ -148,21 +247,48 @@ const createAdapter: CreateAdapter = async (options) => {
   const version = info.moduleVersion ? ` ${info.moduleVersion}` : '';
   const description = `${info.implementation} ${info.python}, ${info.module}${version}${info.startMethod === null ? '' : `, ${info.startMethod}`}`;
 
+  // The shared objects this module can make: the members and capabilities exist exactly for those.
+  const makers = new Set<string>(Array.isArray(info.shared) ? info.shared : []);
+  const has = (maker: SharedMaker): boolean => makers.has(maker);
+  // This adapter's shared handles and their agent handle ids, sent as {"$shared": id} among args.
+  const sharedIds = new WeakMap<object, number>();
+  const sharedId = (handle: object): number | undefined => sharedIds.get(handle);
+  function adoptShared<T extends object>(handle: T, id: number): T {
+    sharedIds.set(handle, id);
+    return agent.adopt(handle, id);
+  }
+  const adoptLock = (kind: 'Lock' | 'RLock', id: number): LockHandle => adoptShared(new CPythonLock(kind, agent, id), id);
+  const makeLock = (kind: 'Lock' | 'RLock') => async (): Promise<LockHandle> =>
+    adoptLock(kind, asHandle(await agent.request('shared', { maker: kind })));
+  async function makeValue(typecode: ValueTypecode, initial: number, valueOptions?: { lock?: boolean }): Promise<ValueHandle> {
+    // lock is passed only when given: Python's own default (True) applies otherwise.
+    const kwargs = valueOptions?.lock === undefined ? {} : { lock: valueOptions.lock };
+    const created = await agent.request('shared', { maker: 'Value', args: [typecode, wireNumber(typecode, initial)], kwargs });
+    const id = asHandle(created);
+    return adoptShared(new CPythonValue(agent, id, typecode, adoptLock), id);
+  }
+
   const adapter: Adapter = {
     contractVersion: CONTRACT_VERSION,
     name,
     description,
-    capabilities: new Set(info.startMethod === null ? [] : CAPABILITIES[method]),
+    capabilities: new Set([...(info.startMethod === null ? [] : CAPABILITIES[method]), ...SHARED_MAKERS.filter(has)]),
     async Process(processOptions: ProcessOptions): Promise<ProcessHandle> {
       // name, daemon and unknown options travel together: all become constructor keywords.
       const { target, subclass, args, kwargs, ...constructorOptions } = processOptions;
-      const created = await agent.request('create', {
-        target: toWire(target),
-        subclass,
-        args: toWire(args ?? []),
-        kwargs: toWire(kwargs ?? {}),
-        options: toWire(constructorOptions),
-      });
+      let wire: Record<string, unknown>;
+      try {
+        wire = {
+          target: toWire(target),
+          subclass,
+          args: toWire(args ?? [], sharedId),
+          kwargs: toWire(kwargs ?? {}, sharedId),
+          options: toWire(constructorOptions),
+        };
+      } catch (error) {
+        throw agentError(name, (error as Error).message);
+      }
+      const created = await agent.request('create', wire);
       const handle = (created as { handle?: unknown } | null)?.handle;
       if (typeof handle !== 'number') throw agentError(name, `create returned ${JSON.stringify(created)}`);
       return agent.adopt(new CPythonProcess(agent, handle), handle);
@@ -181,6 +307,9 @@ const createAdapter: CreateAdapter = async (options) => {
         env: { KIT_START_METHOD: method, KIT_PYTHON_MODULE: module },
       };
     },
+    ...(has('Lock') && { Lock: makeLock('Lock') }),
+    ...(has('RLock') && { RLock: makeLock('RLock') }),
+    ...(has('Value') && { Value: makeValue }),
     close: () => agent.close(),
   };
   return adapter;
