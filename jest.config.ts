@@ -4,11 +4,9 @@
  * band: on a 2-core machine, parallel spec files would make every timing bound meaningless.
  */
 import type { Config } from 'jest';
+import { adapterChoices } from './spec/harness/adapter-choices';
 
-const adapters = (process.env.KIT_ADAPTERS ?? process.env.KIT_ADAPTER ?? 'ours,cpython:fork')
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
+const adapters = adapterChoices();
 
 // Type-checking is `npm run typecheck`'s job: with isolatedModules in tsconfig.json ts-jest only transpiles, which keeps Jest fast.
 const tsJest = {};

@@ -13,7 +13,8 @@
  *   of the rule ran, the run produced no results, or an expectation names a test that is not in the
  *   results (renamed or removed; checked only when the whole suite ran);
  * - not yet specified: a planned rule;
- * - unsupported: reserved for rules an adapter declares it cannot run (no such declaration exists yet).
+ * - unsupported: the rule needs an optional member the adapter lacks (its capabilities say so, e.g.
+ *   no Lock()); its tests were skipped, and the reason names the member.
  * Failures of the run as a whole (the global teardown's leak check, a spec file outside any rule,
  * Jest failing without results) are one more row per implementation, rule "(run)". The report exits
  * non-zero on any fail or unexpected pass.
@@ -116,6 +117,9 @@ export function judgeRule(rule: Rule, implementation: string, run: RunResult, ex
     file: f.file,
     message: cleanMessage(f.message),
   }));
+  if (run.complete && counts.unsupported !== undefined && counts.passed + counts.failed === 0 && counts.failures.length === 0) {
+    return row('unsupported', counts.unsupported);
+  }
   if (!run.complete) failures.push({ kind: 'run', message: 'the run produced no results (see the run-level failures)' });
   else if (counts.passed + counts.failed === 0 && counts.failures.length === 0)
     failures.push({ kind: 'run', message: 'no test of this rule ran' });
@@ -269,6 +273,12 @@ export function markdown(
     '',
     ...peerSection(peers),
     '',
+    '## Notes (reported by specs, not asserted)',
+    '',
+    ...(implementations.some((i) => i.notes.length > 0)
+      ? implementations.flatMap((i) => i.notes.map((note) => `- ${i.name}: ${cell(note)}`))
+      : ['None.']),
+    '',
     '## Documented deviations',
     '',
     ...RULES.filter((r) => r.deviation).map((r) => `- ${r.id}: ${r.deviation}`),
@@ -287,13 +297,17 @@ interface Implementation {
   choice: string;
   name: string;
   description: string | null;
+  /** What specs reported without asserting it (kit.note), e.g. SH1's lost updates. */
+  notes: string[];
 }
 
 /** What the kit learned inside Jest about the implementation a choice turned out to be (describe-rule.ts, tellReport). */
 function implementationOf(choice: string, infoFile: string): Implementation {
   const lines = existsSync(infoFile) ? readFileSync(infoFile, 'utf8').split('\n').filter(Boolean) : [];
-  const last = lines.length > 0 ? (JSON.parse(lines[lines.length - 1]!) as { name: string; description: string | null }) : undefined;
-  return { choice, name: last?.name ?? implementationName(choice), description: last?.description ?? null };
+  const parsed = lines.map((line) => JSON.parse(line) as { name?: string; description?: string | null; rule?: string; note?: string });
+  const last = parsed.filter((p) => p.name !== undefined).pop();
+  const notes = parsed.filter((p) => p.note !== undefined).map((p) => `${p.rule}: ${p.note}`);
+  return { choice, name: last?.name ?? implementationName(choice), description: last?.description ?? null, notes };
 }
 
 /** Every expectations file in spec/expectations, parsed: a malformed one stops the report before any run. */

@@ -72,6 +72,8 @@ export interface RuleResult {
   failed: number;
   /** Tests that did not run (filtered out by -t, skipped, todo). */
   skipped: number;
+  /** Why the rule's tests were skipped, when the adapter lacks a member it needs (describe-rule.ts). */
+  unsupported?: string;
   /** Test failures and file-level failures, in the order Jest reported them. */
   failures: Failure[];
 }
@@ -178,6 +180,9 @@ export function globalHookFailure(stderr: string, root = REPO_ROOT): string | nu
   return `${match[1]} (${relative(root, match[2]!)}) failed: ${match[3]!.trim()}`;
 }
 
+/** The reason describe-rule.ts puts in the title of a rule the adapter cannot run. */
+const UNSUPPORTED = /\[unsupported: (.+)\]$/;
+
 export function emptyRuleResult(): RuleResult {
   return { passed: 0, failed: 0, skipped: 0, failures: [] };
 }
@@ -215,6 +220,8 @@ export function interpretResults(
       } else if (rule) {
         if (test.status === 'passed') of(rule).passed++;
         else of(rule).skipped++;
+        const unsupported = UNSUPPORTED.exec(test.ancestorTitles[0] ?? '')?.[1];
+        if (unsupported !== undefined && test.status !== 'passed') of(rule).unsupported = unsupported;
       }
     }
     let blocks = suiteFailureBlocks(file.message ?? '');

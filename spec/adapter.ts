@@ -51,6 +51,9 @@ export const CAPABILITIES = {
     "a child starts with a copy of the parent's memory at start(), so the parent's changes made before start() are visible to it (CPython fork).",
   'forked-by-server':
     "children are forked by a server process, so their OS parent pid is the server's, not the creator's; the library's parent process still names the creator (CPython forkserver).",
+  Lock: 'Adapter.Lock() makes a Lock in the parent that children receive as a task argument (the L rules). Declared exactly when the member exists.',
+  RLock: 'Adapter.RLock() makes a re-entrant lock the same way (L4). Declared exactly when the member exists.',
+  Value: 'Adapter.Value() makes a shared number the same way (L8, SH1). Declared exactly when the member exists.',
   'visible-zombies':
     'an exited child that nobody has reaped stays visible as a zombie (state Z) until joined or polled (CPython fork and spawn); used by the Z rules.',
 } as const;
@@ -70,6 +73,10 @@ export const ERROR_CODES = {
   ERR_MP_UNKNOWN_TASK: 'the named task does not exist in the fixture module',
   ERR_MP_NOT_SENDABLE: 'a target or argument cannot cross the process boundary (CPython: PicklingError and kin)',
   ERR_MP_DAEMON_CHILDREN: 'a daemon process tried to start a child (CPython: AssertionError)',
+  ERR_MP_NOT_HELD: 'release() of a Lock that is not held (CPython: ValueError "semaphore or lock released too many times")',
+  ERR_MP_NOT_OWNER:
+    'release() of an RLock by a process that does not hold it, or once too often (CPython: AssertionError "attempt to release recursive lock not owned by thread")',
+  ERR_MP_NO_LOCK: 'getLock() of a Value made with lock: false (CPython: AttributeError, it has no get_lock)',
   ERR_MP_MISSING_MEMBER:
     "the implementation lacks the member called (billiard has no kill(); multiprocessing.dummy no pid): reported as 'the implementation has no kill()', under the rules that need it only",
 } as const;
@@ -91,7 +98,13 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
  */
 export const UNSENDABLE: unique symbol = Symbol.for('mp-kit.unsendable');
 export const UNSENDABLE_NAME = 'unsendableValue';
-export type Arg = Json | typeof UNSENDABLE;
+/**
+ * A task argument: a JSON value, the UNSENDABLE marker, or a handle to a shared object made by
+ * this adapter (Lock(), RLock(), Value()), as an element of `args` or a value of `kwargs`. The
+ * adapter gives the child its implementation's real object for a handle, passed the way a program
+ * of that language passes it (CPython: the multiprocessing object itself, in the Process's args).
+ */
+export type Arg = Json | typeof UNSENDABLE | SharedHandle;
 
 export interface ProcessOptions {
   /** Name of a fixture task, or UNSENDABLE. At most one of target/subclass; neither: a process whose run() does nothing. */
@@ -130,6 +143,35 @@ export interface ProcessHandle {
   setDaemon(value: boolean): Promise<void>;
 }
 
+/**
+ * A Lock or RLock made in the parent. The parent uses it through this handle; a child gets the
+ * implementation's own object when the handle is among its task's arguments.
+ */
+export interface LockHandle {
+  readonly kind: 'Lock' | 'RLock';
+  /**
+   * Python's acquire(block, timeout), in the parent: resolves true once held, false if not taken.
+   * `block: false` does not wait; `timeout` is in ms (CPython waits not at all for timeout <= 0).
+   */
+  acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean>;
+  /** Rejects with ERR_MP_NOT_HELD (Lock not held) or ERR_MP_NOT_OWNER (RLock not held by the parent). */
+  release(): Promise<void>;
+}
+
+/** A shared number made in the parent (Python's Value); passed to children like a LockHandle. */
+export interface ValueHandle {
+  readonly kind: 'Value';
+  get(): Promise<number>;
+  set(value: number): Promise<void>;
+  /** The Value's own lock (Python's get_lock()); ERR_MP_NO_LOCK for a Value made with lock: false. */
+  getLock(): Promise<LockHandle>;
+}
+
+export type SharedHandle = LockHandle | ValueHandle;
+
+/** The Value type codes the contract uses: a C int and a C double. */
+export type ValueTypecode = 'i' | 'd';
+
 export interface ProcessInfo {
   /** Null only for an implementation whose processes are not OS processes of their own (threads). */
   pid: number | null;
@@ -160,6 +202,16 @@ export interface Adapter {
   callInParent(task: string, args?: readonly Json[]): Promise<Json>;
   /** The command that runs a named fixture main program in a fresh process of this implementation. */
   program(name: string, args?: readonly string[]): ProgramCommand;
+  /**
+   * Optional members: shared objects made in the parent. An adapter declares the capability of
+   * the same name exactly when it has the member; rules that need a missing one are reported
+   * unsupported, with the member named, never passed. Each resolves to a handle that can be put
+   * among a task's arguments.
+   */
+  Lock?(): Promise<LockHandle>;
+  RLock?(): Promise<LockHandle>;
+  /** Python's Value(typecode, initial, lock=...): `lock` true (default) gives it its own RLock, false none. */
+  Value?(typecode: ValueTypecode, initial: number, options?: { lock?: boolean }): Promise<ValueHandle>;
   /** Ends everything the adapter started; after it, no process of the adapter is left. */
   close(): Promise<void>;
 }

@@ -51,7 +51,7 @@ abstract class SharedLock {
   readonly #offset: number;
   readonly #words: Int32Array;
 
-  protected constructor() {
+  constructor() {
     // A new lock gets a segment of its own; rebuild() and Value place one in an existing segment.
     const { segment, offset } = placement ?? { segment: Segment.create(), offset: LOCK_OFFSET };
     placement = undefined;

@@ -12,8 +12,11 @@ import {
   type Arg,
   type CreateAdapter,
   type Json,
+  type LockHandle,
   type ProcessHandle,
   type ProcessOptions,
+  type SharedHandle,
+  type ValueHandle,
 } from '../adapter';
 import { DIST } from '../harness/paths';
 
@@ -33,7 +36,37 @@ const unsendable = (): Arg => {
   return closure as unknown as Arg;
 };
 
-const toValue = (arg: Arg): unknown => (arg === UNSENDABLE ? unsendable() : arg);
+// A handle this adapter made stands for the library's own object, which the library passes to the child.
+const objects = new WeakMap<SharedHandle, Library.Lock | Library.RLock | Library.Value>();
+
+const toValue = (arg: Arg): unknown => {
+  if (arg === UNSENDABLE) return unsendable();
+  return typeof arg === 'object' && arg !== null && objects.has(arg as SharedHandle) ? objects.get(arg as SharedHandle) : arg;
+};
+
+function lockHandle(lock: Library.Lock | Library.RLock): LockHandle {
+  const handle: LockHandle = {
+    kind: lock instanceof lib.RLock ? 'RLock' : 'Lock',
+    acquire: (options) => lock.acquire(options),
+    release: async () => lock.release(),
+  };
+  objects.set(handle, lock);
+  return handle;
+}
+
+function valueHandle(value: Library.Value<'i' | 'd'>): ValueHandle {
+  let lock: LockHandle | undefined; // one handle per lock, as the library keeps one object
+  const handle: ValueHandle = {
+    kind: 'Value',
+    get: async () => value.value,
+    set: async (n) => {
+      value.value = n;
+    },
+    getLock: async () => (lock ??= lockHandle(value.getLock())),
+  };
+  objects.set(handle, value);
+  return handle;
+}
 
 /** Exported tasks are passed as functions, as a user would; any other name as a reference the library checks. */
 function resolveTarget(target: ProcessOptions['target']): unknown {
@@ -90,7 +123,7 @@ const createAdapter: CreateAdapter = async () => {
   const adapter: Adapter = {
     contractVersion: CONTRACT_VERSION,
     name: 'ours',
-    capabilities: new Set(['serializes-arguments', 'refuses-unsendable']),
+    capabilities: new Set(['serializes-arguments', 'refuses-unsendable', 'Lock', 'RLock', 'Value']),
     Process: async (options) => {
       const proc = construct(options);
       created.push(proc);
@@ -106,6 +139,9 @@ const createAdapter: CreateAdapter = async () => {
       if (typeof fn !== 'function') throw Object.assign(new Error(`no task '${task}' in ${TASKS_MODULE}`), { code: 'ERR_MP_UNKNOWN_TASK' });
       return (fn as (...a: readonly Json[]) => Json)(...args);
     },
+    Lock: async () => lockHandle(new lib.Lock()),
+    RLock: async () => lockHandle(new lib.RLock()),
+    Value: async (typecode, initial, options = {}) => valueHandle(new lib.Value(typecode, initial, options)),
     program: (name, args = []) => ({ file: process.execPath, args: [`${DIST}/fixtures/ts/programs/${name}.js`, ...args] }),
     close: async () => {
       // Whatever a failed spec left running ends here, so the next spec file starts clean.

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessHandle, ProcessOptions } from '../adapter';
 import { ruleById } from '../rules/catalogue';
+import { probedCapabilities } from './capabilities';
 import { RuleViolation, fail, show, withCauseFirst } from './checks';
 import { monotonicNow } from './clock';
 import { stopWatching } from './exit-watch';
@@ -83,6 +84,11 @@ export interface Kit {
   expectNothingStarted(before: readonly ProcessId[], after: string): Promise<void>;
   /** The test leaves `pid` running on purpose; the kit ends it after the test without calling it a leak. */
   leaveRunning(pid: number, why: string): void;
+  /**
+   * Reports a figure the rule shows but does not require (SH1's lost updates): printed, and kept for
+   * `npm run report`'s notes.
+   */
+  note(text: string): void;
   /** Runs a fixture main program of this adapter's language. */
   runProgram(name: string, args?: string[]): Promise<ProgramResult>;
 }
@@ -96,7 +102,12 @@ const same = (a: ProcessId, b: ProcessId): boolean => a.pid === b.pid && a.start
 export function describeRule(id: string, body: (kit: Kit) => void): void {
   const rule = ruleById(id);
   if (rule.status !== 'specified') throw new Error(`rule ${id} is ${rule.status}: mark it specified in the catalogue first`);
-  describe(`${id}: ${rule.title}`, () => {
+  // Known before any test is registered (spec/harness/capabilities.ts): a rule that needs a member
+  // the adapter lacks is unsupported, said in its title, and its tests are skipped, never run.
+  const declared = probedCapabilities(currentChoice());
+  const lacking = declared ? (rule.needs ?? []).filter((member) => !declared.has(member)) : [];
+  const unsupported = lacking.length > 0 ? ` [unsupported: the implementation has no ${lacking.map((m) => `${m}()`).join(', no ')}]` : '';
+  describe(`${id}: ${rule.title}${unsupported}`, () => {
     let adapter: KitAdapter | undefined;
     let expectations = new Map<string, Expectation>();
     let observations: Observations | undefined;
@@ -140,6 +151,10 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
         return tmpDir;
       },
       test(title, testBody, { budget = DEFAULT_BUDGET_MS } = {}) {
+        if (unsupported) {
+          it.skip(title, () => undefined);
+          return;
+        }
         it(
           title,
           async () => {
@@ -202,6 +217,11 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
         if (records.length > 0) fail(`${after}, a child ran anyway: it recorded ${show(records.map((o) => o.event))}`);
       },
       leaveRunning: (pid, why) => mp().ledger.leaveRunning(pid, why),
+      note: (text) => {
+        process.stdout.write(`note (${id} on ${mp().name}): ${text}\n`);
+        const file = process.env.KIT_ADAPTER_INFO;
+        if (file) appendFileSync(file, JSON.stringify({ choice: currentChoice(), rule: id, note: text }) + '\n');
+      },
       runProgram: (name, args = []) => runProgram(mp().program(name, args)),
     };
 

@@ -4,6 +4,7 @@
  * carrying this run's id), so two kit runs at once never blame each other.
  */
 import { readdirSync, rmSync } from 'node:fs';
+import { CAPABILITIES_FILE } from './capabilities';
 import { OBSERVATIONS } from './global-setup';
 import { descendants } from './proc';
 
@@ -20,7 +21,7 @@ export default function globalTeardown(): void {
   const runId = process.env.KIT_RUN_ID;
   const leftFiles = runDir
     ? list(runDir)
-        .filter((name) => name !== OBSERVATIONS)
+        .filter((name) => name !== OBSERVATIONS && name !== CAPABILITIES_FILE)
         .map((name) => `${runDir}/${name}`)
     : [];
   const leftShm = runId

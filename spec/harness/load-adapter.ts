@@ -77,4 +77,16 @@ function checkAdapter(adapter: Adapter, choice: string): void {
       throw new Error(`adapter '${choice}' declares unknown capability '${flag}'; known: ${Object.keys(CAPABILITIES).join(', ')}`);
     }
   }
+  // The optional makers: the capability says so exactly when the member is there, so rules that
+  // need one can be reported unsupported before they run (spec/harness/capabilities.ts).
+  for (const member of ['Lock', 'RLock', 'Value'] as const) {
+    const has = typeof adapter[member] === 'function';
+    if (has !== adapter.capabilities.has(member)) {
+      throw new Error(
+        has
+          ? `adapter '${choice}' has ${member}() but does not declare the capability '${member}'`
+          : `adapter '${choice}' declares the capability '${member}' but has no ${member}() member`,
+      );
+    }
+  }
 }

@@ -15,7 +15,7 @@
  *   by any adapter that rejects with ERR_MP_MISSING_MEMBER or simply lacks the method.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Adapter, ProcessHandle, ProcessOptions } from '../adapter';
+import type { Adapter, Arg, LockHandle, ProcessHandle, ProcessOptions, SharedHandle, ValueHandle } from '../adapter';
 import { RuleViolation } from './checks';
 import { monotonicNow } from './clock';
 import { within } from './deadline';
@@ -52,9 +52,20 @@ const describeOptions = (options: ProcessOptions): string =>
         ? 'no target'
         : 'an unsendable target';
 
-/** The task's arguments with the token first; anything that is not an array goes through untouched, for the implementation to refuse. */
-const withToken = (options: ProcessOptions, token: string): ProcessOptions =>
-  options.args === undefined || Array.isArray(options.args) ? { ...options, args: [token, ...(options.args ?? [])] } : options;
+/**
+ * The task's arguments with the token first, and the kit's wrappers of shared handles swapped back
+ * for the adapter's own (an adapter recognises only the handles it made); anything that is not an
+ * array or a mapping goes through untouched, for the implementation to refuse.
+ */
+function forAdapter(options: ProcessOptions, token: string, unwrap: (arg: Arg) => Arg): ProcessOptions {
+  const { args, kwargs } = options;
+  const out = { ...options };
+  if (args === undefined || Array.isArray(args)) out.args = [token, ...((args as Arg[] | undefined) ?? []).map(unwrap)];
+  if (typeof kwargs === 'object' && kwargs !== null && !Array.isArray(kwargs)) {
+    out.kwargs = Object.fromEntries(Object.entries(kwargs).map(([key, value]) => [key, unwrap(value)]));
+  }
+  return out;
+}
 
 /** A rejection for a member the implementation lacks, named as such. */
 function missing(member: string, cause?: unknown): RuleViolation {
@@ -93,6 +104,59 @@ export function track(adapter: Adapter): KitAdapter {
     if (deadline === undefined) return promise;
     const left = deadline - monotonicNow();
     return within(promise, left, what, `${what} did not settle within the test's budget (${Math.round(left)} ms were left)`);
+  };
+
+  // The kit's wrapper of each shared handle, and the adapter's own handle behind it.
+  const originals = new WeakMap<object, SharedHandle>();
+  const unwrap = (arg: Arg): Arg => (typeof arg === 'object' && arg !== null && originals.has(arg) ? originals.get(arg)! : arg);
+  /** Calls `member` of `target` under the deadline, a missing member reported as such. */
+  const callOf =
+    (target: object, label: string) =>
+    (member: string, ...args: unknown[]): Promise<unknown> => {
+      const method = (target as Record<string, unknown>)[member];
+      if (typeof method !== 'function') return Promise.reject(missing(member));
+      const settled = (method as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: unknown) => {
+        throw (error as { code?: unknown } | null)?.code === MISSING ? missing(member, error) : error;
+      });
+      return guard(`${member}() of ${label}`, settled);
+    };
+  const trackLock = (handle: LockHandle, label: string): LockHandle => {
+    const call = callOf(handle, label);
+    const tracked: LockHandle = {
+      kind: handle.kind,
+      acquire: (options) => call('acquire', ...(options === undefined ? [] : [options])) as Promise<boolean>,
+      release: () => call('release') as Promise<void>,
+    };
+    originals.set(tracked, handle);
+    return tracked;
+  };
+  const trackValue = (handle: ValueHandle, label: string): ValueHandle => {
+    const call = callOf(handle, label);
+    let lock: LockHandle | undefined;
+    const tracked: ValueHandle = {
+      kind: 'Value',
+      get: () => call('get') as Promise<number>,
+      set: (value) => call('set', value) as Promise<void>,
+      getLock: async () => {
+        const inner = (await call('getLock')) as LockHandle;
+        // One wrapper per lock handle, so a spec can compare them and pass either.
+        if (!lock || originals.get(lock) !== inner) lock = trackLock(inner, `the lock of ${label}`);
+        return lock;
+      },
+    };
+    originals.set(tracked, handle);
+    return tracked;
+  };
+  /** An optional maker of shared objects, under the deadline; missing ones stay missing. */
+  const maker = <K extends 'Lock' | 'RLock' | 'Value'>(member: K): Pick<Adapter, K> => {
+    if (typeof adapter[member] !== 'function') return {} as Pick<Adapter, K>;
+    const make = adapter[member] as (...args: unknown[]) => Promise<SharedHandle>;
+    const wrapped = async (...args: unknown[]): Promise<SharedHandle> => {
+      const label = `${member}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+      const handle = await guard(label, make.apply(adapter, args));
+      return handle.kind === 'Value' ? trackValue(handle, label) : trackLock(handle, label);
+    };
+    return { [member]: wrapped } as Pick<Adapter, K>;
   };
 
   const trackHandle = (handle: ProcessHandle, label: string): ProcessHandle => {
@@ -144,7 +208,10 @@ export function track(adapter: Adapter): KitAdapter {
     Process: async (options) => {
       const label = describeOptions(options);
       const token = `t${++issued}`;
-      const handle = trackHandle(await guard(`Process(${label})`, adapter.Process(withToken(options, token))), `${label} [${token}]`);
+      const handle = trackHandle(
+        await guard(`Process(${label})`, adapter.Process(forAdapter(options, token, unwrap))),
+        `${label} [${token}]`,
+      );
       tokens.set(handle, token);
       return handle;
     },
@@ -152,6 +219,9 @@ export function track(adapter: Adapter): KitAdapter {
     activeChildren: () => guard('activeChildren()', adapter.activeChildren()),
     callInParent: (task, args) => guard(`callInParent('${task}')`, adapter.callInParent(task, args)),
     program: (name, args) => adapter.program(name, args),
+    ...maker('Lock'),
+    ...maker('RLock'),
+    ...maker('Value'),
     close: () => adapter.close(),
     ledger,
     tokenOf: (handle) => {

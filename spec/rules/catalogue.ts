@@ -4,6 +4,7 @@
  * rules one-to-one, and the conformance report is built from it. Ids are stable: add ids, retire
  * ids, never renumber or reuse one.
  */
+import type { Capability } from '../adapter';
 import { SEEDS, type SeedId } from './seeds';
 
 /** Closed vocabulary of rule flags; an unknown flag fails the catalogue check. */
@@ -33,6 +34,11 @@ export interface Rule {
   /** A documented difference of our implementation from CPython, with its reason. */
   deviation?: string;
   flags: Flag[];
+  /**
+   * Optional adapter members the rule needs (capabilities of the same name). On an adapter without
+   * one, the rule is reported unsupported, naming it: its tests are skipped, never passed.
+   */
+  needs?: Extract<Capability, 'Lock' | 'RLock' | 'Value'>[];
   /** `planned` rules come with later issues: listed, reported as not yet specified, no spec yet. */
   status: 'specified' | 'planned';
 }
@@ -209,6 +215,132 @@ const process: Rule[] = [
   },
 ];
 
+/** Shared objects across processes: Lock, RLock and Value (the L and SH rules). */
+const locks: Rule[] = [
+  {
+    id: 'L1',
+    section: 'lock',
+    title: 'critical sections of processes sharing one Lock never overlap',
+    seeds: ['000', '001', '004'],
+    claim:
+      'A Lock made in the parent and passed to several children lets one child at a time through: from the moment one acquires it until it releases it, no other is inside. The property holds for any number of children and hold times.',
+    cpython:
+      'multiprocessing.Lock is a semaphore with a count of one, shared with children by inheritance (fork) or by name (spawn, forkserver); intervals between acquire and release never overlap, whichever the start method.',
+    flags: ['property-based', 'timing'],
+    needs: ['Lock'],
+    status: 'specified',
+  },
+  {
+    id: 'L2',
+    section: 'lock',
+    title: 'the ticket sale sells exactly min(N, T) tickets under the lock, and oversells without it',
+    seeds: ['000', '001', '004'],
+    claim:
+      'N buyers read the ticket count from a shared file, think, and buy one if any is left. Inside a shared lock exactly min(N, T) buy and the file ends at max(T - N, 0); with no lock, buyers that read the same count all buy, and more tickets are sold than exist.',
+    cpython:
+      'As claimed under every start method; without the lock, buyers released together by a gate all read the same count and all buy.',
+    seedErrors:
+      "Seed 004's buyer opens the ticket file read-only ('rt') for its write, so the write raises inside the lock; since its release is not in a finally, the failing buyer keeps the lock and every other buyer waits forever. Our fixture writes through a temporary file renamed over the old one and always releases. Seeds 000 and 001 write the file in place, which a concurrent reader can see half-written.",
+    flags: ['property-based'],
+    needs: ['Lock'],
+    status: 'specified',
+  },
+  {
+    id: 'L3',
+    section: 'lock',
+    title: 'acquire with a timeout gives up after about the timeout; non-blocking acquire returns at once',
+    seeds: ['001'],
+    claim:
+      'While another process holds the lock, acquire with a timeout returns false once the timeout has passed (not sooner, and not much later), and a non-blocking acquire returns false at once; neither takes the lock.',
+    cpython:
+      'acquire(timeout=0.1) returns False after 0.100 s, also from a child; acquire(False) and acquire(timeout=0) return False at once; a negative timeout also returns False at once (unlike threading.Lock).',
+    flags: ['timing'],
+    needs: ['Lock'],
+    status: 'specified',
+  },
+  {
+    id: 'L4',
+    section: 'lock',
+    title: 'releasing an unheld Lock is an error, any process may release a Lock, and an RLock is re-entrant and owned',
+    seeds: ['001'],
+    claim:
+      "Releasing a Lock nobody holds is an error. A Lock is not owned: a child may release the parent's lock, after which the parent can take it again. An RLock can be acquired again by its holder and must be released as many times; only its holder may release it.",
+    cpython:
+      "Lock().release() raises ValueError 'semaphore or lock released too many times'; release from a child is allowed. RLock release by a non-owner (a child, or once too often) raises AssertionError 'attempt to release recursive lock not owned by thread'; a child's acquire with a timeout on the parent's held RLock is False.",
+    deviation:
+      'The owner of one of our RLocks is the process (Node runs JavaScript on one thread), not a thread; a worker thread has its own object and so owns apart, as a Python thread does.',
+    flags: [],
+    needs: ['Lock', 'RLock'],
+    status: 'specified',
+  },
+  {
+    id: 'L5',
+    section: 'lock',
+    title: 'a lock held by a terminated or killed process is never released',
+    seeds: ['003'],
+    claim:
+      'Ending a process that holds a lock does not release it: the others wait in vain (the deadlock hazard the seed warns of). Only a release can free it.',
+    cpython:
+      "A child holding a Lock was terminate()d (-15): the parent's acquire(timeout=1) returned False after 1 s, twice; the same for kill() and for an RLock.",
+    flags: ['timing', 'posix-only'],
+    needs: ['Lock'],
+    status: 'specified',
+  },
+  {
+    id: 'L6',
+    section: 'lock',
+    title: 'N holders each holding for d take at least about N times d in all',
+    seeds: ['000', '001'],
+    claim:
+      'A lock turns concurrent work into serial work: N processes that each hold the lock for d cannot all be done in less than about N times d, however many cores there are; the same work without a shared lock overlaps.',
+    cpython: 'As claimed: the holds follow each other, and the span from the first entry to the last exit is at least N times d.',
+    flags: ['timing'],
+    needs: ['Lock'],
+    status: 'specified',
+  },
+  {
+    id: 'L7',
+    section: 'lock',
+    title: 'a lock made separately inside each child excludes nothing; made once in the parent and passed, it does',
+    seeds: ['000'],
+    claim:
+      'Each Lock() is a lock of its own: children that each make one hold theirs at the same time. Mutual exclusion needs one lock made in the parent and given to every child.',
+    cpython: 'Locks made in each child overlap freely; the one passed from the parent serializes them.',
+    flags: ['timing'],
+    needs: ['Lock'],
+    status: 'specified',
+  },
+  {
+    id: 'L8',
+    section: 'lock',
+    title: 'a Lock and a Value keep working among the children after their creator is SIGKILLed',
+    seeds: ['000'],
+    claim:
+      'A lock and a shared value belong to no single process: when the process that made them and passed them to its children dies by SIGKILL, the children still exclude each other with the lock and still share the value.',
+    cpython: 'Kernel semaphores and shared memory outlive their creator: the orphaned children go on serializing and counting.',
+    deviation:
+      "Ours hands a shared object on as /proc/<pid>/fd/<fd> of the process passing it, and a child attaches when it reads its start message: if the passing process dies between start() and that moment, the child fails with ERR_MP_SHARED_MEMORY. CPython under spawn has the same window (its resource tracker unlinks the dead creator's semaphores).",
+    flags: ['posix-only'],
+    needs: ['Lock', 'Value'],
+    status: 'specified',
+  },
+  {
+    id: 'SH1',
+    section: 'shared',
+    title: 'a shared Value loses updates without its lock and is exact with it',
+    seeds: ['001'],
+    claim:
+      "value += 1 on a shared Value is a read and then a write, with nothing that makes it atomic: increments from several processes can be lost without a lock, and are all counted when each is done inside the Value's own lock.",
+    cpython:
+      'Unlocked, 4 processes x 100,000 increments lost updates 5 times out of 5 under fork (177,641-211,488 of 400,000), rarely at 4 x 1,000; under get_lock() the count was exact every time.',
+    seedErrors:
+      'Seed 001 says only that shared data has no lock of its own and recommends queues; it shows no numbers. How often updates are lost depends on the machine: the rule requires exactness with the lock and only reports the losses without it.',
+    flags: ['nondeterministic'],
+    needs: ['Value'],
+    status: 'specified',
+  },
+];
+
 /** Rules of later issues (shared/reference/roadmap.md): ids fixed now, specs to come. */
 const planned = (id: string, section: Section, title: string, seeds: SeedId[]): Rule => ({
   id,
@@ -233,14 +365,6 @@ const later: Rule[] = [
   planned('Z1', 'zombie', 'an exited, unjoined child is a zombie until reaped', ['002', '004']),
   planned('Z2', 'zombie', 'an orphan keeps running and is adopted', ['002', '004']),
   planned('Z3', 'zombie', "terminate() leaves the process's own children as orphans", ['001', '003']),
-  planned('L1', 'lock', 'critical sections under one Lock never overlap', ['000', '001', '004']),
-  planned('L2', 'lock', 'the ticket sale sells exactly min(N, T) tickets under the lock', ['000', '001', '004']),
-  planned('L3', 'lock', 'acquire with a timeout or non-blocking returns false while held elsewhere', ['001']),
-  planned('L4', 'lock', 'release of an unlocked Lock is an error; RLock is re-entrant and owned', ['001']),
-  planned('L5', 'lock', 'a lock held by a terminated process is never released', ['003']),
-  planned('L6', 'lock', 'N holders each holding d take at least about N*d', ['000']),
-  planned('L7', 'lock', 'a lock created inside each child excludes nothing', ['000']),
-  planned('L8', 'lock', 'a Lock and a Value keep working after their creator is SIGKILLed', ['000']),
   planned('Q1', 'queue', 'queues are FIFO per producer; nothing lost or duplicated', ['001', '004']),
   planned('Q2', 'queue', 'any JSON value round-trips through a queue unchanged', ['001']),
   planned('Q3', 'queue', 'put on a full queue blocks until a slot frees', ['001', '004']),
@@ -256,13 +380,12 @@ const later: Rule[] = [
   planned('PC2', 'prodcons', 'producer/consumer with JoinableQueue and daemon consumers', ['001', '004']),
   planned('PI1', 'pipe', 'duplex and one-way pipes, EOF and poll', ['001']),
   planned('PI2', 'pipe', 'a pipe has no lock: concurrent writers can garble large messages', ['001']),
-  planned('SH1', 'shared', 'a shared Value loses updates without its lock and is exact with it', ['001']),
   planned('T1', 'server', 'the TCP server echoes text upper-cased', ['003', '004']),
   planned('T2', 'server', 'each connection is served by its own process', ['003', '004']),
   planned('T3', 'server', 'closing clients and the server leaves nothing behind', ['004']),
 ];
 
-export const RULES: readonly Rule[] = [...process, ...later];
+export const RULES: readonly Rule[] = [...process, ...locks, ...later];
 
 export function ruleById(id: string): Rule {
   const rule = RULES.find((r) => r.id === id);
