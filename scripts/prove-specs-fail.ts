@@ -121,6 +121,15 @@ async function proveControls(controls: [string, Control][], verbose: boolean): P
     const run = await runRules(control.choice, { verbose });
     let ok = run.complete;
     for (const rule of specified) {
+      const unsupported = run.byRule.get(rule)?.unsupported;
+      if (control.unsupported?.includes(rule) || unsupported !== undefined) {
+        // Reported unsupported exactly where the control lacks the member, never elsewhere.
+        const right = control.unsupported?.includes(rule) === true && unsupported !== undefined;
+        ok &&= right;
+        const why = unsupported !== undefined ? `unsupported: ${unsupported}` : 'it ran, though the control lacks a member it needs';
+        table.push(`| ${name} | ${rule} | unsupported | ${right ? 'yes' : '**NO**'} | ${cell(why)} |`);
+        continue;
+      }
       const pattern = control.fails[rule];
       if (pattern) {
         const v = verdict(run, rule, pattern);

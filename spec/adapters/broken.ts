@@ -14,8 +14,10 @@ import {
   type Arg,
   type Capability,
   type CreateAdapter,
+  type LockHandle,
   type ProcessHandle,
   type ProcessOptions,
+  type SharedHandle,
 } from '../adapter';
 import { DIST } from '../harness/paths';
 import ours from './ours';
@@ -40,6 +42,32 @@ const mapHandles = (adapter: Adapter, change: HandleChange): Adapter => ({
     return { ...handle, ...change(handle, options) };
   },
 });
+
+const isHandle = <K extends SharedHandle['kind']>(arg: unknown, kind: K): arg is Extract<SharedHandle, { kind: K }> =>
+  typeof arg === 'object' && arg !== null && (arg as { kind?: unknown }).kind === kind;
+
+/** Every Process gets `swap(arg)` in place of each of its args. */
+const swapArgs = (adapter: Adapter, swap: (arg: Arg) => Promise<Arg>): Adapter => ({
+  ...adapter,
+  Process: async (options) =>
+    adapter.Process({ ...options, ...(Array.isArray(options.args) ? { args: await Promise.all(options.args.map(swap)) } : {}) }),
+});
+
+/** Every Lock and RLock handle the parent uses gets `change` over it. */
+const mapLocks = (adapter: Adapter, change: (lock: LockHandle) => Partial<LockHandle>): Adapter => {
+  const wrap = (lock: LockHandle): LockHandle => {
+    const changed = { ...lock, ...change(lock) };
+    // The wrapper stands for the adapter's own handle among args.
+    originalOf.set(changed, lock);
+    return changed;
+  };
+  const originalOf = new WeakMap<object, LockHandle>();
+  return {
+    ...swapArgs(adapter, async (arg) => (typeof arg === 'object' && arg !== null && originalOf.has(arg) ? originalOf.get(arg)! : arg)),
+    Lock: async () => wrap(await adapter.Lock!()),
+    RLock: async () => wrap(await adapter.RLock!()),
+  };
+};
 
 const withCapabilities = (adapter: Adapter, flags: Capability[]): Adapter => ({ ...adapter, capabilities: new Set(flags) });
 
@@ -440,6 +468,73 @@ export const BREAKAGES: Record<string, Breakage> = {
         })),
         activeChildren: async () => [...started],
       };
+    },
+  },
+  'lock-per-child': {
+    catches: {
+      L1: /entered [\d.]+ ms before .* left/,
+      L2: /counts the \d+ buyers read .*: expected/,
+      L6: /entered [\d.]+ ms before .* left/,
+      L7: /given the parent's one Lock: .* entered [\d.]+ ms before/,
+    },
+    description: 'each child gets a Lock of its own instead of the one passed (a lock that is copied, not shared)',
+    wrap: (a) => swapArgs(a, async (arg) => (isHandle(arg, 'Lock') ? a.Lock!() : arg)),
+  },
+  'acquire-ignores-timeout': {
+    catches: { L3: /duration of acquire\(\{ timeout: \d+ \}\): .* must wait the whole timeout/ },
+    description: 'acquire with a timeout on a held lock gives up at once instead of waiting',
+    wrap: (a) => mapLocks(a, (l) => ({ acquire: (o) => l.acquire(o?.timeout !== undefined ? { block: false } : o) })),
+  },
+  'release-unheld-allowed': {
+    catches: { L4: /expected a rejection with code ERR_MP_NOT_HELD, but it resolved/ },
+    description: 'releasing a Lock that nobody holds succeeds silently',
+    wrap: (a) =>
+      mapLocks(a, (l) => ({
+        release: () =>
+          l.release().catch((e: unknown) => ((e as { code?: unknown }).code === 'ERR_MP_NOT_HELD' ? undefined : Promise.reject(e))),
+      })),
+  },
+  'rlock-is-lock': {
+    catches: { L4: /acquire\(\{ block: false \}\) number 2 by the holder: expected true, got false/ },
+    description: 'RLock() makes a plain, non-re-entrant Lock',
+    wrap: (a) => ({ ...a, RLock: async () => ({ ...(await a.Lock!()), kind: 'RLock' as const }) }),
+  },
+  'dead-holder-released': {
+    catches: { L5: /acquire\(\{ timeout: \d+ \}\) in the parent after the holder died: expected false, got true/ },
+    description: 'a lock held by a process that was killed or terminated is released when it dies',
+    wrap: (a) => {
+      const held = new WeakMap<ProcessHandle, LockHandle[]>();
+      const freeing = (h: ProcessHandle, end: () => Promise<void>) => async () => {
+        await end();
+        await h.join();
+        for (const lock of held.get(h) ?? []) await lock.release().catch(() => undefined);
+      };
+      const tracking: Adapter = {
+        ...a,
+        Process: async (options) => {
+          const h = await a.Process(options);
+          held.set(
+            h,
+            (options.args ?? []).filter((arg): arg is LockHandle => isHandle(arg, 'Lock') || isHandle(arg, 'RLock')),
+          );
+          return { ...h, kill: freeing(h, () => h.kill()), terminate: freeing(h, () => h.terminate()) };
+        },
+      };
+      return tracking;
+    },
+  },
+  'value-copied': {
+    catches: { SH1: /final value after 4 x 2000 locked increments: expected 8000, got 0/ },
+    description: 'each child gets a copy of a Value instead of the shared one',
+    wrap: (a) => swapArgs(a, async (arg) => (isHandle(arg, 'Value') ? a.Value!('i', await arg.get()) : arg)),
+  },
+  'objects-die-with-creator': {
+    catches: { L8: /no 3 'leave' observation\(s\)/ },
+    description: 'a Lock stops working in a process whose parent has died, as if served by a broker in the process that made it',
+    wrap: (a) => {
+      // The children load this runtime as the implementation (fixtures/ts/implementation.ts).
+      process.env.KIT_NODE_RUNTIME = `${DIST}/fixtures/ts/broken-runtimes/creator-bound.js`;
+      return a;
     },
   },
   'run-starts-child': {

@@ -11,6 +11,8 @@ export interface Control {
   description: string;
   /** Rule -> a pattern one of its failures must match. */
   fails: Record<string, RegExp>;
+  /** Rules it must be reported unsupported for (it lacks a member they need: Lock(), Value()...). */
+  unsupported?: string[];
 }
 
 const NO_OWN_PID = /the child's exit cannot be observed: .* has no pid of its own|the child's pid is the parent's own/;
@@ -31,6 +33,12 @@ export const CONTROLS: Record<string, Control> = {
       P11: /RuntimeError: threads can only be started once|the implementation has no close\(\)/,
       P12: /rejected with ERR_MP_MISSING_MEMBER/,
       P14: /the implementation has no pid\(\)|RuntimeError: cannot join thread before it is started/,
+      // threading.Lock, not a semaphore: a negative timeout is an error, not "do not wait".
+      L3: /ValueError: timeout value must be positive/,
+      L5: /the implementation has no (terminate|kill)\(\)/,
+      L8: /the implementation has no kill\(\)/,
+      // Its Value is a plain attribute holder without get_lock(): the children fail.
+      SH1: /children that finished their increments \('done' records\): expected 4, got 0/,
     },
   },
   worker_threads: {
@@ -49,5 +57,6 @@ export const CONTROLS: Record<string, Control> = {
       P12: /rejected with ERR_MP_MISSING_MEMBER/,
       P14: /the implementation has no run\(\)|cannot run the Process subclass/,
     },
+    unsupported: ['L1', 'L2', 'L3', 'L4', 'L5', 'L6', 'L7', 'L8', 'SH1'],
   },
 };

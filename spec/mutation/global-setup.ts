@@ -11,12 +11,12 @@ import kitGlobalSetup from '../harness/global-setup';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- shared with the .cjs environment, as plain CommonJS
 const { inSandbox } = require('./run-state.cjs') as { inSandbox(rootDir: string): boolean };
 
-export default function globalSetup(globalConfig: { rootDir: string }): void {
+export default async function globalSetup(globalConfig: { rootDir: string }): Promise<void> {
   if (inSandbox(globalConfig.rootDir)) {
     // The same folder for every run in this sandbox: the kit's setup then points TMPDIR at its run folder.
     const base = join(globalConfig.rootDir, '.kit-tmp');
     mkdirSync(base, { recursive: true });
     process.env.TMPDIR = base;
   }
-  kitGlobalSetup();
+  await kitGlobalSetup();
 }
