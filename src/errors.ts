@@ -18,6 +18,7 @@ export type ProcessErrorCode =
   | 'ERR_MP_SPAWN_FAILED'
   | 'ERR_MP_NOT_HELD'
   | 'ERR_MP_NOT_OWNER'
+  | 'ERR_MP_NO_LOCK'
   | 'ERR_MP_SHARED_MEMORY';
 
 // Symbol.for, not Symbol(): the brand must survive a second copy of this library (dist/ next to
@@ -119,6 +120,12 @@ export class NotOwnerError extends ProcessError {
     super(message, 'ERR_MP_NOT_OWNER');
   }
 }
+/** Python: AttributeError, a Value made with lock=False has no get_lock(). */
+export class NoLockError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_NO_LOCK');
+  }
+}
 /** A shared object that cannot be created or reached: Python's OSError from sem_open or mmap. */
 export class SharedMemoryError extends ProcessError {
   constructor(message: string, options?: ErrorOptions) {
@@ -139,6 +146,7 @@ for (const ctor of [
   SpawnError,
   NotHeldError,
   NotOwnerError,
+  NoLockError,
   SharedMemoryError,
 ]) {
   setErrorName(ctor, ctor.name);
@@ -230,13 +238,13 @@ export const errors = {
     new UnknownTaskError(`${name}: task '${exportName}' of ${module} ${problem}`, cause === undefined ? undefined : { cause }),
 
   releasedTooManyTimes: (what: 'Lock') => new NotHeldError(`${what}: released too many times: release() of a lock that is not held`),
-  noLock: () => new SharedMemoryError('Value: it was made with { lock: false }, so it has no lock to get'),
+  noLock: () => new NoLockError('Value: it was made with { lock: false }, so it has no lock to get'),
   notOwner: () => new NotOwnerError('RLock: cannot release a recursive lock that this process does not hold'),
   sharedMemory: (problem: string, cause?: unknown) => new SharedMemoryError(problem, cause === undefined ? undefined : { cause }),
   sharedObjectGone: (what: string, pid: number, cause: unknown) =>
     new SharedMemoryError(
-      `${what} cannot be reached: process ${pid}, which passed it on, has ended or is not of this user, ` +
-        'so its memory is gone (a shared object can be used by the processes it was passed to, while one of them still holds it)',
+      `${what} cannot be reached: process ${pid}, which passed it on, ended before this process attached it, ` +
+        'or belongs to another user (a shared object is attached when the start message is read)',
       { cause },
     ),
 

@@ -18,6 +18,7 @@ export {
   SpawnError,
   NotHeldError,
   NotOwnerError,
+  NoLockError,
   SharedMemoryError,
   StillRunningError,
   UnknownTaskError,
