@@ -54,6 +54,9 @@ export const CAPABILITIES = {
   Lock: 'Adapter.Lock() makes a Lock in the parent that children receive as a task argument (the L rules). Declared exactly when the member exists.',
   RLock: 'Adapter.RLock() makes a re-entrant lock the same way (L4). Declared exactly when the member exists.',
   Value: 'Adapter.Value() makes a shared number the same way (L8, SH1). Declared exactly when the member exists.',
+  Queue: 'Adapter.Queue() makes a queue the same way (the Q rules, PC1). Declared exactly when the member exists.',
+  JoinableQueue: 'Adapter.JoinableQueue() makes a queue with task counting (J1). Declared exactly when the member exists.',
+  Pipe: 'Adapter.Pipe() makes a pair of connections (PI1, PI2). Declared exactly when the member exists.',
   'visible-zombies':
     'an exited child that nobody has reaped stays visible as a zombie (state Z) until joined or polled (CPython fork and spawn); used by the Z rules.',
 } as const;
@@ -77,6 +80,14 @@ export const ERROR_CODES = {
   ERR_MP_NOT_OWNER:
     'release() of an RLock by a process that does not hold it, or once too often (CPython: AssertionError "attempt to release recursive lock not owned by thread")',
   ERR_MP_NO_LOCK: 'getLock() of a Value made with lock: false (CPython: AttributeError, it has no get_lock)',
+  ERR_MP_FULL: 'put() on a full queue without waiting, or after its timeout (CPython: queue.Full)',
+  ERR_MP_EMPTY: 'get() on an empty queue without waiting, or after its timeout (CPython: queue.Empty)',
+  ERR_MP_QUEUE_CLOSED: 'put() or get() on a queue this process has closed (CPython: ValueError "Queue ... is closed")',
+  ERR_MP_TOO_MANY_TASK_DONE: 'taskDone() called more times than items were put (CPython: ValueError "task_done() called too many times")',
+  ERR_MP_EOF: 'recv() on a connection whose every peer end is closed, with nothing left to read (CPython: EOFError)',
+  ERR_MP_CONNECTION_CLOSED: 'send(), recv() or poll() on a connection this process has closed (CPython: OSError "handle is closed")',
+  ERR_MP_READ_ONLY:
+    "send() on the receiving end of a one-way pipe, or recv() on its sending end (CPython: OSError 'connection is read-only' / 'write-only')",
   ERR_MP_MISSING_MEMBER:
     "the implementation lacks the member called (billiard has no kill(); multiprocessing.dummy no pid): reported as 'the implementation has no kill()', under the rules that need it only",
 } as const;
@@ -167,7 +178,42 @@ export interface ValueHandle {
   getLock(): Promise<LockHandle>;
 }
 
-export type SharedHandle = LockHandle | ValueHandle;
+/** Python's put/get options: `block: false` does not wait; `timeout` in ms. */
+export interface QueueWait {
+  block?: boolean;
+  timeout?: number;
+}
+
+/** A Queue or JoinableQueue made in the parent; passed to children like a LockHandle. */
+export interface QueueHandle {
+  readonly kind: 'Queue' | 'JoinableQueue';
+  /** Rejects with ERR_MP_FULL when full and not waiting, or when the timeout passes. */
+  put(item: Json, options?: QueueWait): Promise<void>;
+  /** Rejects with ERR_MP_EMPTY when empty and not waiting, or when the timeout passes. */
+  get(options?: QueueWait): Promise<Json>;
+  qsize(): Promise<number>;
+  empty(): Promise<boolean>;
+  full(): Promise<boolean>;
+  /** Python's close(): this process will put and get no more (others are not affected). */
+  close(): Promise<void>;
+  /** JoinableQueue only: one item is done; ERR_MP_TOO_MANY_TASK_DONE past the items put. */
+  taskDone?(): Promise<void>;
+  /** JoinableQueue only: resolves when every item put has had taskDone() (or after `timeout` ms, for the kit's budget). */
+  join?(options?: { timeout?: number }): Promise<void>;
+}
+
+/** One end of a Pipe made in the parent; passed to children like a LockHandle. */
+export interface ConnectionHandle {
+  readonly kind: 'Connection';
+  send(item: Json): Promise<void>;
+  /** Rejects with ERR_MP_EOF once every peer end is closed and nothing is left. */
+  recv(): Promise<Json>;
+  /** True when recv() would not block; waits up to `timeout` ms (0: does not wait). */
+  poll(timeout?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export type SharedHandle = LockHandle | ValueHandle | QueueHandle | ConnectionHandle;
 
 /** The Value type codes the contract uses: a C int and a C double. */
 export type ValueTypecode = 'i' | 'd';
@@ -212,6 +258,11 @@ export interface Adapter {
   RLock?(): Promise<LockHandle>;
   /** Python's Value(typecode, initial, lock=...): `lock` true (default) gives it its own RLock, false none. */
   Value?(typecode: ValueTypecode, initial: number, options?: { lock?: boolean }): Promise<ValueHandle>;
+  /** Python's Queue(maxsize): no maxsize (or <= 0) means unbounded. */
+  Queue?(maxsize?: number): Promise<QueueHandle>;
+  JoinableQueue?(maxsize?: number): Promise<QueueHandle>;
+  /** Python's Pipe(duplex): [conn1, conn2]; one-way (duplex false) means conn1 only receives and conn2 only sends. */
+  Pipe?(duplex?: boolean): Promise<[ConnectionHandle, ConnectionHandle]>;
   /** Ends everything the adapter started; after it, no process of the adapter is left. */
   close(): Promise<void>;
 }

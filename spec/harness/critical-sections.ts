@@ -49,7 +49,10 @@ export function expectNoOverlap(sections: readonly Section[], what: string): voi
 }
 
 /** The adapter's maker of a shared object; a rule lists it in `needs`, so a missing one never gets here when probed. */
-export function maker<K extends 'Lock' | 'RLock' | 'Value'>(mp: Adapter, member: K): NonNullable<Adapter[K]> {
+export function maker<K extends 'Lock' | 'RLock' | 'Value' | 'Queue' | 'JoinableQueue' | 'Pipe'>(
+  mp: Adapter,
+  member: K,
+): NonNullable<Adapter[K]> {
   const make = mp[member];
   if (typeof make !== 'function') fail(`the implementation has no ${member}()`);
   return make.bind(mp) as NonNullable<Adapter[K]>;

@@ -79,7 +79,7 @@ function checkAdapter(adapter: Adapter, choice: string): void {
   }
   // The optional makers: the capability says so exactly when the member is there, so rules that
   // need one can be reported unsupported before they run (spec/harness/capabilities.ts).
-  for (const member of ['Lock', 'RLock', 'Value'] as const) {
+  for (const member of ['Lock', 'RLock', 'Value', 'Queue', 'JoinableQueue', 'Pipe'] as const) {
     const has = typeof adapter[member] === 'function';
     if (has !== adapter.capabilities.has(member)) {
       throw new Error(

@@ -15,7 +15,7 @@
  *   by any adapter that rejects with ERR_MP_MISSING_MEMBER or simply lacks the method.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Adapter, Arg, LockHandle, ProcessHandle, ProcessOptions, SharedHandle, ValueHandle } from '../adapter';
+import type { Adapter, Arg, ProcessHandle, ProcessOptions, SharedHandle } from '../adapter';
 import { RuleViolation } from './checks';
 import { monotonicNow } from './clock';
 import { within } from './deadline';
@@ -120,41 +120,37 @@ export function track(adapter: Adapter): KitAdapter {
       });
       return guard(`${member}() of ${label}`, settled);
     };
-  const trackLock = (handle: LockHandle, label: string): LockHandle => {
+  /**
+   * The kit's wrapper of a shared object's handle: every member under the deadline, a missing one
+   * reported as such; a Value's lock wrapped too (one wrapper per lock handle).
+   */
+  const trackShared = <H extends SharedHandle>(handle: H, label: string): H => {
     const call = callOf(handle, label);
-    const tracked: LockHandle = {
-      kind: handle.kind,
-      acquire: (options) => call('acquire', ...(options === undefined ? [] : [options])) as Promise<boolean>,
-      release: () => call('release') as Promise<void>,
-    };
+    const tracked: Record<string, unknown> = { kind: handle.kind };
+    let lock: SharedHandle | undefined;
+    for (const member of Object.keys(handle)) {
+      if (member === 'kind' || typeof (handle as unknown as Record<string, unknown>)[member] !== 'function') continue;
+      tracked[member] =
+        member === 'getLock'
+          ? async () => {
+              const inner = (await call('getLock')) as SharedHandle;
+              if (!lock || originals.get(lock) !== inner) lock = trackShared(inner, `the lock of ${label}`);
+              return lock;
+            }
+          : (...args: unknown[]) => call(member, ...args);
+    }
     originals.set(tracked, handle);
-    return tracked;
+    return tracked as unknown as H;
   };
-  const trackValue = (handle: ValueHandle, label: string): ValueHandle => {
-    const call = callOf(handle, label);
-    let lock: LockHandle | undefined;
-    const tracked: ValueHandle = {
-      kind: 'Value',
-      get: () => call('get') as Promise<number>,
-      set: (value) => call('set', value) as Promise<void>,
-      getLock: async () => {
-        const inner = (await call('getLock')) as LockHandle;
-        // One wrapper per lock handle, so a spec can compare them and pass either.
-        if (!lock || originals.get(lock) !== inner) lock = trackLock(inner, `the lock of ${label}`);
-        return lock;
-      },
-    };
-    originals.set(tracked, handle);
-    return tracked;
-  };
+  type Maker = 'Lock' | 'RLock' | 'Value' | 'Queue' | 'JoinableQueue' | 'Pipe';
   /** An optional maker of shared objects, under the deadline; missing ones stay missing. */
-  const maker = <K extends 'Lock' | 'RLock' | 'Value'>(member: K): Pick<Adapter, K> => {
+  const maker = <K extends Maker>(member: K): Pick<Adapter, K> => {
     if (typeof adapter[member] !== 'function') return {} as Pick<Adapter, K>;
-    const make = adapter[member] as (...args: unknown[]) => Promise<SharedHandle>;
-    const wrapped = async (...args: unknown[]): Promise<SharedHandle> => {
+    const make = adapter[member] as (...args: unknown[]) => Promise<SharedHandle | SharedHandle[]>;
+    const wrapped = async (...args: unknown[]): Promise<SharedHandle | SharedHandle[]> => {
       const label = `${member}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
-      const handle = await guard(label, make.apply(adapter, args));
-      return handle.kind === 'Value' ? trackValue(handle, label) : trackLock(handle, label);
+      const made = await guard(label, make.apply(adapter, args));
+      return Array.isArray(made) ? made.map((end, i) => trackShared(end, `end ${i + 1} of ${label}`)) : trackShared(made, label);
     };
     return { [member]: wrapped } as Pick<Adapter, K>;
   };
@@ -222,6 +218,9 @@ export function track(adapter: Adapter): KitAdapter {
     ...maker('Lock'),
     ...maker('RLock'),
     ...maker('Value'),
+    ...maker('Queue'),
+    ...maker('JoinableQueue'),
+    ...maker('Pipe'),
     close: () => adapter.close(),
     ledger,
     tokenOf: (handle) => {

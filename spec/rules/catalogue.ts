@@ -38,7 +38,7 @@ export interface Rule {
    * Optional adapter members the rule needs (capabilities of the same name). On an adapter without
    * one, the rule is reported unsupported, naming it: its tests are skipped, never passed.
    */
-  needs?: Extract<Capability, 'Lock' | 'RLock' | 'Value'>[];
+  needs?: Extract<Capability, 'Lock' | 'RLock' | 'Value' | 'Queue' | 'JoinableQueue' | 'Pipe'>[];
   /** `planned` rules come with later issues: listed, reported as not yet specified, no spec yet. */
   status: 'specified' | 'planned';
 }
