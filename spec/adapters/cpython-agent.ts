@@ -35,7 +35,7 @@ export interface Hello {
   moduleVersion: string;
   /** The start method in effect, or null for an implementation without start methods. */
   startMethod: string | null;
-  /** The shared-object makers the module has (`Lock`, `RLock`, `Value`); absent from an older agent. */
+  /** The shared-object makers the module has (`Lock`, `RLock`, `Value`, `Queue`, `JoinableQueue`, `Pipe`); absent from an older agent. */
   shared?: string[];
 }
 

@@ -59,6 +59,19 @@ const RULES: readonly Rule[] = [
   // get_lock() of a Value made with lock=False: a raw ctypes object, without get_lock (§10). Only
   // for the agent's get_lock op, which reports it so only for such a Value.
   { types: ['AttributeError'], op: 'get_lock', message: /has no attribute 'get_lock'$/, code: 'ERR_MP_NO_LOCK' },
+  // Queues (§4, §5): Full and Empty by class (queue.Empty is the C module's class, reported as
+  // _queue.Empty); put/get after this process's close(); one task_done() too many (JoinableQueue,
+  // and queue.Queue in multiprocessing.dummy).
+  { types: ['queue.Full'], code: 'ERR_MP_FULL' },
+  { types: ['_queue.Empty', 'queue.Empty'], code: 'ERR_MP_EMPTY' },
+  { types: ['ValueError'], message: /^Queue .* is closed$/s, code: 'ERR_MP_QUEUE_CLOSED' },
+  { types: ['ValueError'], message: /^task_done\(\) called too many times$/, code: 'ERR_MP_TOO_MANY_TASK_DONE' },
+  // Pipes (§9): recv() with every peer end closed and nothing left; use of an end this process
+  // closed; the wrong direction of a one-way pipe (send on the reader: read-only; recv or poll on
+  // the writer: write-only). A send to a closed peer (BrokenPipeError) has no code of its own.
+  { types: ['EOFError'], code: 'ERR_MP_EOF' },
+  { types: ['OSError'], message: /^handle is closed$/, code: 'ERR_MP_CONNECTION_CLOSED' },
+  { types: ['OSError'], message: /^connection is (read|write)-only$/, code: 'ERR_MP_READ_ONLY' },
   // A member the implementation's Process lacks (billiard: kill; multiprocessing.dummy: pid,
   // terminate, close), as the agent tells it apart from an AttributeError raised inside a member.
   { types: ['MissingMember'], code: 'ERR_MP_MISSING_MEMBER' },

@@ -1,16 +1,17 @@
 /**
  * The CPython adapter's own guarantees (not rules of the seeds, so they live in the kit project):
  * no Python process outlives the TypeScript side, even when that side is killed abruptly, a
- * Python traceback reaches a failing spec's message, and shared objects made in the parent reach
- * children as the implementation's own.
+ * Python traceback reaches a failing spec's message, and shared objects (locks, values, queues,
+ * pipes) made in the parent reach children as the implementation's own.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Adapter, Arg, ProcessHandle } from '../adapter';
+import type { Adapter, Arg, Json, ProcessHandle } from '../adapter';
 import createAdapter from './cpython';
+import { Agent, DEFAULT_PYTHON } from './cpython-agent';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
 import { descendants, readProc } from '../harness/proc';
@@ -239,16 +240,293 @@ describe.each(['fork', 'spawn'])('cpython adapter shared objects (%s)', (startMe
   }, 20_000);
 });
 
+// Queues and pipes: made in the agent, passed to children like the shared objects above, used from
+// the parent with one thread per kind of call that may wait (agent-protocol.md, "Threads").
+describe.each(['fork', 'spawn'])('cpython adapter queues and pipes (%s)', (startMethod) => {
+  let mp: Adapter;
+  let serial = 0;
+  const token = (): string => `queue-${startMethod}-${++serial}`;
+  const ITEMS: Json[] = [1, 'two', { three: [3, 3.5] }, null, -0, true, [], ''];
+
+  beforeAll(async () => {
+    mp = await createAdapter({ startMethod });
+  }, 30_000);
+  afterAll(async () => {
+    await mp?.close();
+  }, 30_000);
+
+  async function started(target: string, args: Arg[]): Promise<ProcessHandle> {
+    const p = await mp.Process({ target, args });
+    await p.start();
+    return p;
+  }
+  async function joined(p: ProcessHandle): Promise<number | null> {
+    await p.join({ timeout: 10_000 });
+    return p.exitCode();
+  }
+  /** How long `promise` takes to settle, in ms, and how it does. */
+  async function timed<T>(promise: Promise<T>): Promise<{ ms: number; outcome: PromiseSettledResult<T> }> {
+    const begin = Date.now();
+    const [outcome] = await Promise.allSettled([promise]);
+    return { ms: Date.now() - begin, outcome: outcome! };
+  }
+
+  it('declares Queue, JoinableQueue and Pipe, and has the members', () => {
+    for (const member of ['Queue', 'JoinableQueue', 'Pipe'] as const) {
+      expect(mp.capabilities.has(member)).toBe(true);
+      expect(typeof mp[member]).toBe('function');
+    }
+  });
+
+  it('items go through a Queue both ways, in order and unchanged (-0 too)', async () => {
+    const seen = new Observations();
+    const queue = await mp.Queue!();
+    expect(queue.kind).toBe('Queue');
+    expect('taskDone' in queue).toBe(false);
+    for (const item of ITEMS) await queue.put(item);
+    const [consumer, producer] = [token(), token()];
+    expect(await joined(await started('consume', [consumer, queue, ITEMS.length, null]))).toBe(0);
+    const [consumed] = seen.of('consumed', consumer);
+    expect(consumed!.items).toEqual(ITEMS);
+    expect(Object.is((consumed!.items as Json[])[4], -0)).toBe(true);
+    expect(consumed!.empty).toBe(false);
+    const child = await started('produce', [producer, queue, ITEMS, null]);
+    const got: Json[] = [];
+    for (let i = 0; i < ITEMS.length; i++) got.push(await queue.get({ timeout: 10_000 }));
+    expect(got).toEqual(ITEMS);
+    expect(Object.is(got[4], -0)).toBe(true);
+    expect(await joined(child)).toBe(0);
+    expect(seen.of('put', producer).map((o) => o.i)).toEqual(ITEMS.map((_, i) => i));
+    expect(seen.of('produced', producer).map((o) => o.count)).toEqual([ITEMS.length]);
+  }, 20_000);
+
+  it('Empty and Full, at once or after the timeout; a waiting get or put holds up nothing else', async () => {
+    const queue = await mp.Queue!(1);
+    await expect(queue.get({ block: false })).rejects.toMatchObject({ code: 'ERR_MP_EMPTY', pythonType: '_queue.Empty' });
+    const late = await timed(queue.get({ timeout: 100 }));
+    expect(late.outcome).toMatchObject({ status: 'rejected', reason: { code: 'ERR_MP_EMPTY' } });
+    expect(late.ms).toBeGreaterThanOrEqual(90);
+    expect(await queue.empty()).toBe(true);
+    await queue.put('a');
+    expect(await queue.full()).toBe(true);
+    expect(await queue.qsize()).toBe(1);
+    await expect(queue.put('b', { block: false })).rejects.toMatchObject({ code: 'ERR_MP_FULL', pythonType: 'queue.Full' });
+    const full = await timed(queue.put('b', { timeout: 100 }));
+    expect(full.outcome).toMatchObject({ status: 'rejected', reason: { code: 'ERR_MP_FULL' } });
+    expect(full.ms).toBeGreaterThanOrEqual(90);
+    // A put waiting for room: the parent's own get makes it, and the put then completes.
+    const waitingPut = queue.put('c');
+    expect(await queue.qsize()).toBe(1);
+    expect(await queue.get()).toBe('a');
+    await waitingPut;
+    expect(await queue.get()).toBe('c');
+    // A get waiting for an item: qsize and put still answer, and the put feeds it.
+    const waitingGet = queue.get();
+    expect(await queue.qsize()).toBe(0);
+    await queue.put('d');
+    expect(await waitingGet).toBe('d');
+  }, 20_000);
+
+  it("a child catches the implementation's Full and Empty by class", async () => {
+    const seen = new Observations();
+    const queue = await mp.Queue!(1);
+    await queue.put('first');
+    // put() hands the item to the feeder thread: wait until it is in the pipe, so the child's get finds it.
+    while (await queue.empty()) await sleep(2);
+    const tok = token();
+    expect(await joined(await started('catchQueueErrors', [tok, queue, 'second']))).toBe(0);
+    expect(seen.of('caught', tok).map((o) => o.outcomes)).toEqual([['Full', 'ok', 'Empty']]);
+  }, 20_000);
+
+  it('a closed Queue refuses put and get (ERR_MP_QUEUE_CLOSED)', async () => {
+    const queue = await mp.Queue!();
+    await queue.close();
+    await expect(queue.put(1)).rejects.toMatchObject({ code: 'ERR_MP_QUEUE_CLOSED', pythonType: 'ValueError' });
+    await expect(queue.get({ block: false })).rejects.toMatchObject({ code: 'ERR_MP_QUEUE_CLOSED', pythonType: 'ValueError' });
+    await queue.close(); // a second close() is fine
+  }, 20_000);
+
+  it("JoinableQueue: join() returns once a child's task_done() matched every put; one task_done too many is an error", async () => {
+    const seen = new Observations();
+    const queue = await mp.JoinableQueue!();
+    expect(queue.kind).toBe('JoinableQueue');
+    await queue.join!(); // nothing put: at once
+    await queue.put('x');
+    const joining = queue.join!();
+    let done = false;
+    void joining.then(() => (done = true));
+    // join() waits on a thread of its own in the agent: puts still go in meanwhile.
+    await queue.put('y');
+    const bounded = Date.now();
+    await queue.join!({ timeout: 100 }); // the kit's budget: resolves when the time is up
+    expect(Date.now() - bounded).toBeGreaterThanOrEqual(90);
+    expect(done).toBe(false);
+    const tok = token();
+    const worker = await started('workJoinable', [tok, queue, 2]);
+    await joining;
+    expect(await joined(worker)).toBe(0);
+    expect(seen.of('worked', tok).map((o) => o.items)).toEqual([['x', 'y']]);
+    await expect(queue.taskDone!()).rejects.toMatchObject({ code: 'ERR_MP_TOO_MANY_TASK_DONE', pythonType: 'ValueError' });
+  }, 20_000);
+
+  it('a duplex Pipe: a child echoes; a waiting recv holds up no send through the same end', async () => {
+    const seen = new Observations();
+    const [here, there] = await mp.Pipe!();
+    expect([here.kind, there.kind]).toEqual(['Connection', 'Connection']);
+    const tok = token();
+    const echo = await started('pipeEcho', [tok, there, ITEMS.length]);
+    for (const item of ITEMS) {
+      const back = here.recv();
+      await here.send(item);
+      expect(await back).toEqual(item);
+    }
+    expect(await joined(echo)).toBe(0);
+    expect(seen.of('echoed', tok).map((o) => o.count)).toEqual([ITEMS.length]);
+    expect(await here.poll(0)).toBe(false);
+    const polled = await timed(here.poll(100));
+    expect(polled.outcome).toEqual({ status: 'fulfilled', value: false });
+    expect(polled.ms).toBeGreaterThanOrEqual(90);
+  }, 20_000);
+
+  it("a one-way Pipe: the child's sends, then end of file once every copy of the sending end is closed", async () => {
+    const seen = new Observations();
+    const [reader, writer] = await mp.Pipe!(false);
+    const tok = token();
+    const sender = await started('pipeSend', [tok, writer, ITEMS, true]);
+    expect(await joined(sender)).toBe(0);
+    expect(seen.of('sent', tok).map((o) => o.count)).toEqual([ITEMS.length]);
+    const got: Json[] = [];
+    for (let i = 0; i < ITEMS.length; i++) got.push(await reader.recv());
+    expect(got).toEqual(ITEMS);
+    // The parent's own copy of the sending end keeps the pipe open: poll waits, then says no.
+    expect(await reader.poll(50)).toBe(false);
+    await writer.close();
+    expect(await reader.poll(1_000)).toBe(true);
+    await expect(reader.recv()).rejects.toMatchObject({ code: 'ERR_MP_EOF', pythonType: 'EOFError' });
+    await expect(writer.send(1)).rejects.toMatchObject({ code: 'ERR_MP_CONNECTION_CLOSED', pythonType: 'OSError' });
+  }, 20_000);
+
+  it('a one-way Pipe used the wrong way: ERR_MP_READ_ONLY here, read-only / write-only in a child', async () => {
+    const seen = new Observations();
+    const [reader, writer] = await mp.Pipe!(false);
+    await expect(reader.send(1)).rejects.toMatchObject({ code: 'ERR_MP_READ_ONLY', message: /connection is read-only/ });
+    await expect(writer.recv()).rejects.toMatchObject({ code: 'ERR_MP_READ_ONLY', message: /connection is write-only/ });
+    // One after the other: the child on the reader would otherwise receive what the other one sends.
+    const [onReader, onWriter] = [token(), token()];
+    expect(await joined(await started('pipeMisuse', [onReader, reader]))).toBe(0);
+    expect(await joined(await started('pipeMisuse', [onWriter, writer]))).toBe(0);
+    expect(seen.of('misused', onReader).map(({ send, recv }) => [send, recv])).toEqual([['read-only', 'ok']]);
+    expect(seen.of('misused', onWriter).map(({ send, recv }) => [send, recv])).toEqual([['ok', 'write-only']]);
+    expect(await reader.recv()).toBe(1); // what the child sent through the writer
+  }, 20_000);
+
+  it(
+    startMethod === 'fork'
+      ? 'pipeReceive until end of file: a fork child inherited the sending end too, so it never sees it'
+      : 'pipeReceive until end of file: the child sees it once the parent closes the sending end',
+    async () => {
+      const seen = new Observations();
+      const [reader, writer] = await mp.Pipe!(false);
+      const tok = token();
+      const receiver = await started('pipeReceive', [tok, reader, null]);
+      for (const item of ITEMS) await writer.send(item);
+      await writer.close();
+      if (startMethod === 'fork') {
+        // CPython's fork child holds a copy of every descriptor the parent had, the writer's too.
+        await sleep(300);
+        expect(await receiver.isAlive()).toBe(true);
+        expect(seen.of('received', tok)).toEqual([]);
+        await receiver.kill();
+        expect(await joined(receiver)).toBe(-9);
+        return;
+      }
+      expect(await joined(receiver)).toBe(0);
+      expect(seen.of('received', tok).map(({ items, eof }) => [items, eof])).toEqual([[ITEMS, true]]);
+    },
+    20_000,
+  );
+
+  it('pipeSendLarge: a send waiting for the reader holds up nothing; queueTree passes its own Queue to its children', async () => {
+    const seen = new Observations();
+    const [reader, writer] = await mp.Pipe!(false);
+    const tok = token();
+    // 4 x 100 kB: more than a pipe holds, so the child's sends wait for the parent's reads.
+    const sender = await started('pipeSendLarge', [tok, writer, 'z', 100_000, 4]);
+    for (let i = 0; i < 4; i++) expect(await reader.recv()).toBe('z'.repeat(100_000));
+    expect(await joined(sender)).toBe(0);
+    expect(seen.of('sent', tok).map((o) => o.count)).toEqual([4]);
+    // The other way: the parent's send waits in the agent for a reader; its other calls do not.
+    const big = 'y'.repeat(200_000);
+    const sending = writer.send(big);
+    const [other] = await mp.Pipe!();
+    expect(await other.poll(0)).toBe(false);
+    expect(await reader.recv()).toBe(big);
+    await sending;
+    const tree = token();
+    const parent = await started('queueTree', [tree, ITEMS, null]);
+    const [consumed] = await seen.waitFor('consumed', { tok: `${tree}.2` });
+    expect(consumed!.items).toEqual(ITEMS);
+    expect(seen.of('produced', `${tree}.1`).map((o) => o.count)).toEqual([ITEMS.length]);
+    await parent.kill();
+    expect(await joined(parent)).toBe(-9);
+  }, 20_000);
+
+  it('close() ends the agent promptly with a get and a recv waiting and a feeder stuck on a full pipe', async () => {
+    const other = await createAdapter({ startMethod });
+    const queue = await other.Queue!();
+    const waiting = queue.get();
+    const stuck = await other.Queue!();
+    await stuck.put('w'.repeat(1_000_000)); // nobody reads it: the feeder thread waits in write()
+    const [reader] = await other.Pipe!();
+    const receiving = reader.recv();
+    const begin = Date.now();
+    await other.close();
+    expect(Date.now() - begin).toBeLessThan(3_000); // the agent exited by itself, not after the 5 s SIGKILL
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_MP_AGENT' });
+    await expect(receiving).rejects.toMatchObject({ code: 'ERR_MP_AGENT' });
+  }, 20_000);
+});
+
+describe('cpython agent: releasing a queue', () => {
+  it('a released Queue whose feeder thread waits on a full pipe does not hold up the agent at exit', async () => {
+    const agent = await Agent.start('agent', { python: DEFAULT_PYTHON, module: 'multiprocessing', startMethod: 'fork' });
+    let closed = false;
+    try {
+      const { handle } = (await agent.request('shared', { maker: 'Queue' })) as { handle: number };
+      await agent.request('call', { handle, method: 'put', args: ['w'.repeat(1_000_000)] });
+      await agent.request('release', { handle }); // the last reference: the Queue is collected, its feeder goes on
+      await agent.request('ping');
+      const begin = Date.now();
+      await agent.close();
+      closed = true;
+      expect(Date.now() - begin).toBeLessThan(3_000); // the agent exited by itself, not after the 5 s SIGKILL
+    } finally {
+      if (!closed) await agent.close();
+    }
+  }, 20_000);
+});
+
 describe('cpython adapter shared objects (multiprocessing.dummy)', () => {
-  it('members and capabilities follow the module; a member its Value lacks is missing', async () => {
+  it('members and capabilities follow the module; a member its Value or Queue lacks is missing', async () => {
     const mp = await createAdapter({ settings: { module: 'multiprocessing.dummy' } });
     try {
-      expect([...mp.capabilities].sort()).toEqual(['Lock', 'RLock', 'Value']);
+      expect([...mp.capabilities].sort()).toEqual(['JoinableQueue', 'Lock', 'Pipe', 'Queue', 'RLock', 'Value']);
       const lock = await mp.Lock!();
       await expect(lock.release()).rejects.toMatchObject({ code: 'ERR_MP_NOT_HELD', pythonType: 'RuntimeError' });
       const value = await mp.Value!('i', 3);
       expect(await value.get()).toBe(3);
       await expect(value.getLock()).rejects.toMatchObject({ code: 'ERR_MP_MISSING_MEMBER' });
+      // Its Queue is queue.Queue: the same Empty, no close().
+      const queue = await mp.Queue!();
+      await expect(queue.get({ block: false })).rejects.toMatchObject({ code: 'ERR_MP_EMPTY' });
+      await queue.put([1]);
+      expect(await queue.get()).toEqual([1]);
+      await expect(queue.close()).rejects.toMatchObject({ code: 'ERR_MP_MISSING_MEMBER' });
+      const joinable = await mp.JoinableQueue!();
+      await expect(joinable.taskDone!()).rejects.toMatchObject({ code: 'ERR_MP_TOO_MANY_TASK_DONE' });
+      const [a, b] = await mp.Pipe!();
+      await a.send('hi');
+      expect(await b.recv()).toBe('hi');
     } finally {
       await mp.close();
     }

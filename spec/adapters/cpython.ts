@@ -10,6 +10,7 @@ import {
   UNSENDABLE,
   type Adapter,
   type Capability,
+  type ConnectionHandle,
   type CreateAdapter,
   type Json,
   type LockHandle,
@@ -17,6 +18,8 @@ import {
   type ProcessInfo,
   type ProcessOptions,
   type ProgramCommand,
+  type QueueHandle,
+  type QueueWait,
   type ValueHandle,
   type ValueTypecode,
 } from '../adapter';
@@ -50,7 +53,7 @@ function nameOf(hello: Hello, method: string): string {
 }
 
 /** The shared objects the agent can make (its hello lists those the module has); each is also a capability. */
-const SHARED_MAKERS = ['Lock', 'RLock', 'Value'] as const;
+const SHARED_MAKERS = ['Lock', 'RLock', 'Value', 'Queue', 'JoinableQueue', 'Pipe'] as const;
 type SharedMaker = (typeof SHARED_MAKERS)[number];
 
 /**
@@ -63,7 +66,7 @@ function toWire(value: unknown, sharedId: (handle: object) => number | undefined
   if (value !== null && typeof value === 'object') {
     const id = sharedId(value);
     if (id !== undefined) return { $shared: id };
-    if (value instanceof CPythonLock || value instanceof CPythonValue) {
+    if (value instanceof SharedObject) {
       throw new Error(`a shared ${value.kind} handle made by another adapter cannot be passed to this one`);
     }
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toWire(item, sharedId)]));
@@ -87,6 +90,13 @@ function asHandle(value: Json): number {
   const handle = (value as { handle?: unknown } | null)?.handle;
   if (typeof handle !== 'number') throw new Error(`the agent returned ${JSON.stringify(value)} where {handle} was expected`);
   return handle;
+}
+function asHandlePair(value: Json): [number, number] {
+  const handles = (value as { handles?: unknown } | null)?.handles;
+  if (!Array.isArray(handles) || handles.length !== 2 || !handles.every((h) => typeof h === 'number')) {
+    throw new Error(`the agent returned ${JSON.stringify(value)} where {handles: [n, n]} was expected`);
+  }
+  return [handles[0] as number, handles[1] as number];
 }
 function asInfo(value: Json): ProcessInfo {
   const info = value as { pid?: unknown; name?: unknown } | null;
@@ -152,47 +162,64 @@ class CPythonProcess implements ProcessHandle {
   }
 }
 
+/** A shared object living in the agent, named by its handle there (agent-protocol.md). */
+abstract class SharedObject {
+  abstract readonly kind: string;
+
+  constructor(
+    protected readonly agent: Agent,
+    protected readonly handle: number,
+  ) {}
+
+  // The handle stays reachable until its request is answered, so it is never released (and its
+  // object's threads in the agent stopped) while one of its requests is under way.
+  protected request(op: string, fields: Record<string, unknown>): Promise<Json> {
+    return this.agent.request(op, { handle: this.handle, ...fields }).finally(() => keep(this));
+  }
+  protected call(method: string, args: unknown[] = []): Promise<Json> {
+    return this.request('call', { method, args });
+  }
+}
+
 /**
  * A Lock or RLock living in the agent. Every operation on it runs on that lock's own thread in the
  * agent (agent-protocol.md), so an RLock acquired here is owned, re-entered and released by one
  * thread, as in a program's main thread.
  */
-class CPythonLock implements LockHandle {
+class CPythonLock extends SharedObject implements LockHandle {
   constructor(
     readonly kind: 'Lock' | 'RLock',
-    private readonly agent: Agent,
-    private readonly handle: number,
-  ) {}
+    agent: Agent,
+    handle: number,
+  ) {
+    super(agent, handle);
+  }
 
   acquire(options?: { block?: boolean; timeout?: number }): Promise<boolean> {
     const timeout = options?.timeout;
     // acquire(False); acquire(True, seconds); acquire(). A non-number timeout goes as is, for Python to refuse.
     const args =
       options?.block === false ? [false] : timeout !== undefined ? [true, typeof timeout === 'number' ? timeout / 1000 : timeout] : [];
-    return this.request('call', { method: 'acquire', args }).then(asBoolean);
+    return this.call('acquire', args).then(asBoolean);
   }
   release(): Promise<void> {
-    return this.request('call', { method: 'release', args: [] }).then(asVoid);
-  }
-
-  // The handle stays reachable until its request is answered, so it is never released (and its
-  // lock's thread in the agent stopped) while one of its requests is under way.
-  private request(op: string, fields: Record<string, unknown>): Promise<Json> {
-    return this.agent.request(op, { handle: this.handle, ...fields }).finally(() => keep(this));
+    return this.call('release').then(asVoid);
   }
 }
 
 /** A Value living in the agent: `.value` read and written there, on its lock's thread when it has one. */
-class CPythonValue implements ValueHandle {
+class CPythonValue extends SharedObject implements ValueHandle {
   readonly kind = 'Value';
   private lock: Promise<LockHandle> | undefined;
 
   constructor(
-    private readonly agent: Agent,
-    private readonly handle: number,
+    agent: Agent,
+    handle: number,
     private readonly typecode: ValueTypecode,
     private readonly adoptLock: (kind: 'Lock' | 'RLock', handle: number) => LockHandle,
-  ) {}
+  ) {
+    super(agent, handle);
+  }
 
   get(): Promise<number> {
     return this.request('get', { attr: 'value' }).then(asNumber);
@@ -215,9 +242,97 @@ class CPythonValue implements ValueHandle {
     }
     return this.lock;
   }
+}
 
-  private request(op: string, fields: Record<string, unknown>): Promise<Json> {
-    return this.agent.request(op, { handle: this.handle, ...fields }).finally(() => keep(this));
+/** Python's (block, timeout) arguments: `[]` (wait), `[false]` (do not wait), `[true, seconds]`. A non-number timeout goes as is, for Python to refuse. */
+function waitArgs(options: QueueWait | undefined): unknown[] {
+  const timeout = options?.timeout;
+  if (options?.block === false) return [false];
+  return timeout === undefined ? [] : [true, typeof timeout === 'number' ? timeout / 1000 : timeout];
+}
+
+/**
+ * A Queue living in the agent. Its puts run in order on one thread there, a get that may wait on a
+ * thread of its own (agent-protocol.md): a waiting get holds up nothing else, as in a program
+ * whose consumer is a thread. CPython's put hands the item to the queue's feeder thread and returns.
+ */
+class CPythonQueue extends SharedObject implements QueueHandle {
+  constructor(
+    readonly kind: 'Queue' | 'JoinableQueue',
+    agent: Agent,
+    handle: number,
+  ) {
+    super(agent, handle);
+  }
+
+  put(item: Json, options?: QueueWait): Promise<void> {
+    return this.call('put', [item, ...waitArgs(options)]).then(asVoid);
+  }
+  get(options?: QueueWait): Promise<Json> {
+    return this.call('get', waitArgs(options));
+  }
+  qsize(): Promise<number> {
+    return this.call('qsize').then(asNumber);
+  }
+  empty(): Promise<boolean> {
+    return this.call('empty').then(asBoolean);
+  }
+  full(): Promise<boolean> {
+    return this.call('full').then(asBoolean);
+  }
+  close(): Promise<void> {
+    return this.call('close').then(asVoid);
+  }
+}
+
+/** A JoinableQueue: a Queue with task_done() and join(). */
+class CPythonJoinableQueue extends CPythonQueue {
+  taskDone(): Promise<void> {
+    return this.call('task_done').then(asVoid);
+  }
+  /**
+   * Python's join() has no timeout: it waits in the agent, on a thread of its own, and with a
+   * timeout this resolves when the time is up, leaving that thread waiting (the kit's budget).
+   */
+  join(options?: { timeout?: number }): Promise<void> {
+    const joined = this.call('join').then(asVoid);
+    const timeout = options?.timeout;
+    if (timeout === undefined) return joined;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, Math.max(0, Number(timeout) || 0));
+      joined.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
+  }
+}
+
+/**
+ * One end of a Pipe living in the agent: its sends run in order on one thread there, its recv and
+ * poll calls in order on another, so a waiting recv never holds up a send through the same end.
+ */
+class CPythonConnection extends SharedObject implements ConnectionHandle {
+  readonly kind = 'Connection';
+
+  send(item: Json): Promise<void> {
+    return this.call('send', [item]).then(asVoid);
+  }
+  recv(): Promise<Json> {
+    return this.call('recv');
+  }
+  /** Python's poll(seconds); no timeout: poll() (does not wait). A non-number goes as is, for Python to refuse. */
+  poll(timeout?: number): Promise<boolean> {
+    return this.call('poll', timeout === undefined ? [] : [typeof timeout === 'number' ? timeout / 1000 : timeout]).then(asBoolean);
+  }
+  close(): Promise<void> {
+    return this.call('close').then(asVoid);
   }
 }
 
@@ -267,6 +382,17 @@ const createAdapter: CreateAdapter = async (options) => {
     const id = asHandle(created);
     return adoptShared(new CPythonValue(agent, id, typecode, adoptLock), id);
   }
+  // maxsize and duplex are passed only when given: Python's own defaults (0: unbounded; duplex) apply otherwise.
+  const makeQueue =
+    (kind: 'Queue' | 'JoinableQueue') =>
+    async (maxsize?: number): Promise<QueueHandle> => {
+      const id = asHandle(await agent.request('shared', { maker: kind, args: maxsize === undefined ? [] : [maxsize] }));
+      return adoptShared(kind === 'Queue' ? new CPythonQueue(kind, agent, id) : new CPythonJoinableQueue(kind, agent, id), id);
+    };
+  async function makePipe(duplex?: boolean): Promise<[ConnectionHandle, ConnectionHandle]> {
+    const ids = asHandlePair(await agent.request('shared', { maker: 'Pipe', args: duplex === undefined ? [] : [duplex] }));
+    return [adoptShared(new CPythonConnection(agent, ids[0]), ids[0]), adoptShared(new CPythonConnection(agent, ids[1]), ids[1])];
+  }
 
   const adapter: Adapter = {
     contractVersion: CONTRACT_VERSION,
@@ -310,6 +436,9 @@ const createAdapter: CreateAdapter = async (options) => {
     ...(has('Lock') && { Lock: makeLock('Lock') }),
     ...(has('RLock') && { RLock: makeLock('RLock') }),
     ...(has('Value') && { Value: makeValue }),
+    ...(has('Queue') && { Queue: makeQueue('Queue') }),
+    ...(has('JoinableQueue') && { JoinableQueue: makeQueue('JoinableQueue') }),
+    ...(has('Pipe') && { Pipe: makePipe }),
     close: () => agent.close(),
   };
   return adapter;
