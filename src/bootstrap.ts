@@ -1,6 +1,7 @@
 /** The entry point of every child: receive the start message, become that process, run it (CPython's _bootstrap). */
 import { inspect } from 'node:util';
 import { becomeChild, joinChildrenAtExit } from './process';
+import { flushQueues } from './queues';
 import { decodeStart } from './reduction';
 
 /**
@@ -44,8 +45,10 @@ export function main(host: ChildHost): void {
     } catch (error) {
       failure = { error };
     }
-    // As CPython's _bootstrap: join (or terminate, if daemonic) our own children, even after a failure.
+    // As CPython's _bootstrap: join (or terminate, if daemonic) our own children, even after a
+    // failure, and write out what this process put in queues (CPython joins its feeder threads).
     await joinChildrenAtExit();
+    await flushQueues();
     if (failure) fail(failure.error);
     // No argument: a run() that set process.exitCode keeps it (a Node idiom); otherwise 0.
     host.exit();

@@ -19,6 +19,13 @@ export type ProcessErrorCode =
   | 'ERR_MP_NOT_HELD'
   | 'ERR_MP_NOT_OWNER'
   | 'ERR_MP_NO_LOCK'
+  | 'ERR_MP_FULL'
+  | 'ERR_MP_EMPTY'
+  | 'ERR_MP_QUEUE_CLOSED'
+  | 'ERR_MP_TOO_MANY_TASK_DONE'
+  | 'ERR_MP_EOF'
+  | 'ERR_MP_CONNECTION_CLOSED'
+  | 'ERR_MP_READ_ONLY'
   | 'ERR_MP_SHARED_MEMORY';
 
 // Symbol.for, not Symbol(): the brand must survive a second copy of this library (dist/ next to
@@ -126,6 +133,48 @@ export class NoLockError extends ProcessError {
     super(message, 'ERR_MP_NO_LOCK');
   }
 }
+/** Python: queue.Full. Named as Python's, so `catch (e) { if (e instanceof Full) ... }` reads the same. */
+export class Full extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_FULL');
+  }
+}
+/** Python: queue.Empty. */
+export class Empty extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_EMPTY');
+  }
+}
+/** Python: ValueError 'Queue ... is closed'. */
+export class QueueClosedError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_QUEUE_CLOSED');
+  }
+}
+/** Python: ValueError 'task_done() called too many times'. */
+export class TooManyTaskDoneError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_TOO_MANY_TASK_DONE');
+  }
+}
+/** Python: EOFError from recv(). Not named EOFError: that reads as Node's stream error. */
+export class EndOfFileError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_EOF');
+  }
+}
+/** Python: OSError 'handle is closed'. */
+export class ConnectionClosedError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_CONNECTION_CLOSED');
+  }
+}
+/** Python: OSError 'connection is read-only' / 'connection is write-only'. */
+export class ReadOnlyError extends ProcessError {
+  constructor(message: string) {
+    super(message, 'ERR_MP_READ_ONLY');
+  }
+}
 /** A shared object that cannot be created or reached: Python's OSError from sem_open or mmap. */
 export class SharedMemoryError extends ProcessError {
   constructor(message: string, options?: ErrorOptions) {
@@ -147,6 +196,13 @@ for (const ctor of [
   NotHeldError,
   NotOwnerError,
   NoLockError,
+  Full,
+  Empty,
+  QueueClosedError,
+  TooManyTaskDoneError,
+  EndOfFileError,
+  ConnectionClosedError,
+  ReadOnlyError,
   SharedMemoryError,
 ]) {
   setErrorName(ctor, ctor.name);
@@ -238,6 +294,16 @@ export const errors = {
     new UnknownTaskError(`${name}: task '${exportName}' of ${module} ${problem}`, cause === undefined ? undefined : { cause }),
 
   releasedTooManyTimes: (what: 'Lock') => new NotHeldError(`${what}: released too many times: release() of a lock that is not held`),
+  full: (what: string) => new Full(`${what}.put(): the queue is full`),
+  empty: (what: string) => new Empty(`${what}.get(): the queue is empty`),
+  queueClosed: (what: string, action: string) => new QueueClosedError(`${what}.${action}(): the queue is closed in this process`),
+  tooManyTaskDone: () => new TooManyTaskDoneError('JoinableQueue.taskDone(): called more times than items were put'),
+  itemTooLarge: (what: string, bytes: number, limit: number) =>
+    new NotSendableError(`${what}.put(): the item is ${bytes} bytes as JSON, more than the queue's buffer holds (${limit} bytes)`),
+  endOfFile: () => new EndOfFileError('Connection.recv(): end of file: every other copy of the sending end is closed, and nothing is left'),
+  connectionClosed: (action: string) => new ConnectionClosedError(`Connection.${action}(): the connection is closed`),
+  readOnly: (action: 'send' | 'recv') =>
+    new ReadOnlyError(`Connection.${action}(): the connection is ${action === 'send' ? 'read-only' : 'write-only'}`),
   noLock: () => new NoLockError('Value: it was made with { lock: false }, so it has no lock to get'),
   notOwner: () => new NotOwnerError('RLock: cannot release a recursive lock that this process does not hold'),
   sharedMemory: (problem: string, cause?: unknown) => new SharedMemoryError(problem, cause === undefined ? undefined : { cause }),

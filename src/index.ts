@@ -3,6 +3,8 @@ export { Process, activeChildren, currentProcess, parentProcess, type ParentProc
 export { stopStandby } from './standby';
 export { Lock, RLock, type AcquireOptions } from './synchronize';
 export { Value, type Typecode, type ValueOf, type ValueOptions } from './sharedctypes';
+export { Queue, JoinableQueue, type QueueWaitOptions } from './queues';
+export { Pipe, Connection } from './connection';
 export type { JoinOptions, ProcessOptions, Task } from './options';
 export type { Json, TaskRef } from './reduction';
 export {
@@ -19,6 +21,13 @@ export {
   NotHeldError,
   NotOwnerError,
   NoLockError,
+  Full,
+  Empty,
+  QueueClosedError,
+  TooManyTaskDoneError,
+  EndOfFileError,
+  ConnectionClosedError,
+  ReadOnlyError,
   SharedMemoryError,
   StillRunningError,
   UnknownTaskError,

@@ -1,5 +1,6 @@
 /** The Process class and the process-wide bookkeeping around it (CPython's process.py). */
 import { errors } from './errors';
+import { withTransfers } from './connection';
 import { Popen } from './popen-spawn';
 import { encodeStart, loadTask, type StartMessage, type TaskRef } from './reduction';
 import { checkJoinOptions, checkOptions, exitCodeName, type JoinOptions, type ProcessOptions, type Task } from './options';
@@ -84,18 +85,23 @@ export class Process {
     if (current && stateOf(current).daemon) throw errors.daemonChildren(s.name);
     if (bootstrapping) throw errors.bootstrapping(s.name);
     const cls = this.constructor as abstract new (...args: never[]) => unknown;
-    const message = encodeStart({
-      target: s.target,
-      subclass: cls === Process ? null : cls,
-      instance: this,
-      args: s.args,
-      kwargs: s.kwargs,
-      name: s.name,
-      daemon: s.daemon,
-      identity: s.identity,
-      parent: { pid: process.pid, name: currentProcess().name },
+    const { result: message, release } = withTransfers(() =>
+      encodeStart({
+        target: s.target,
+        subclass: cls === Process ? null : cls,
+        instance: this,
+        args: s.args,
+        kwargs: s.kwargs,
+        name: s.name,
+        daemon: s.daemon,
+        identity: s.identity,
+        parent: { pid: process.pid, name: currentProcess().name },
+      }),
+    );
+    s.popen = new Popen(message, () => {
+      children.delete(this);
+      release(); // a pipe end the child never attached is not held for it any more
     });
-    s.popen = new Popen(message, () => children.delete(this));
     children.add(this);
     // The child has its own copy now; CPython drops them too (`del self._target, ...`).
     s.target = null;

@@ -229,6 +229,22 @@ function exportNameOf(exports: unknown, value: object): string | undefined {
   return undefined;
 }
 
+/**
+ * The JSON text of one item a queue or a connection carries, checked as strictly as arguments are;
+ * `what` names it in the error (`Queue.put() item`). Shared objects travel only through start().
+ */
+export function encodeItem(value: unknown, what: string): string {
+  const shared: StartMessage['shared'] = [];
+  const json = reduce(value, { label: 'the item', at: [] }, what, shared);
+  if (shared.length > 0)
+    throw errors.notSendableValue(
+      what,
+      'the item',
+      'holds a Lock, RLock, Value, Queue or Connection, which only start() can pass to a process',
+    );
+  return toJsonText(json);
+}
+
 /** Where a value sits: as the user reads it (`args[0].x`), and as the wire's `at` path. */
 interface Place {
   label: string;

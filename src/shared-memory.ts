@@ -49,7 +49,10 @@ function loadNative(): Native {
 
 /** Bytes 0-15 of every segment: the tag. Objects put their words after it. */
 const TAG_BYTES = 16;
+/** The size of a lock's or a Value's segment; queues and pipes ask for more (their ring). */
 export const SEGMENT_SIZE = 64;
+/** The largest segment a ref may name: a malformed ref must not map gigabytes. */
+export const MAX_SEGMENT_SIZE = 256 * 1024 * 1024;
 
 /** How a segment crosses a process boundary (wire format: src/reduction.ts). */
 export interface SegmentRef {
@@ -66,17 +69,19 @@ export class Segment {
   readonly tag: string;
   readonly #fd: number;
   readonly #ino: number;
+  readonly size: number;
 
   private constructor(mapped: { buffer: ArrayBuffer; fd: number; ino: number }, tag: string) {
     this.buffer = mapped.buffer;
+    this.size = mapped.buffer.byteLength;
     this.#fd = mapped.fd;
     this.#ino = mapped.ino;
     this.tag = tag;
   }
 
-  /** A fresh, zeroed segment of SEGMENT_SIZE bytes, private to this user. */
-  static create(): Segment {
-    const mapped = loadNative().create(SEGMENT_SIZE);
+  /** A fresh, zeroed segment of `size` bytes, private to this user. */
+  static create(size = SEGMENT_SIZE): Segment {
+    const mapped = loadNative().create(size);
     const tag = randomBytes(TAG_BYTES);
     new Uint8Array(mapped.buffer, 0, TAG_BYTES).set(tag);
     return remember(new Segment(mapped, tag.toString('hex')));
@@ -101,7 +106,7 @@ export class Segment {
 
   /** Names this segment as this process holds it, for a child. */
   ref(): SegmentRef {
-    return { pid: process.pid, fd: this.#fd, ino: this.#ino, size: SEGMENT_SIZE, tag: this.tag };
+    return { pid: process.pid, fd: this.#fd, ino: this.#ino, size: this.size, tag: this.tag };
   }
 
   /** Waits until the 32-bit word at byte `offset` may no longer hold `expected`, or `timeoutMs` passes (negative: no limit). */

@@ -12,7 +12,9 @@ import {
   type Arg,
   type CreateAdapter,
   type Json,
+  type ConnectionHandle,
   type LockHandle,
+  type QueueHandle,
   type ProcessHandle,
   type ProcessOptions,
   type SharedHandle,
@@ -37,7 +39,7 @@ const unsendable = (): Arg => {
 };
 
 // A handle this adapter made stands for the library's own object, which the library passes to the child.
-const objects = new WeakMap<SharedHandle, Library.Lock | Library.RLock | Library.Value>();
+const objects = new WeakMap<SharedHandle, Library.Lock | Library.RLock | Library.Value | Library.Queue | Library.Connection>();
 
 const toValue = (arg: Arg): unknown => {
   if (arg === UNSENDABLE) return unsendable();
@@ -51,6 +53,35 @@ function lockHandle(lock: Library.Lock | Library.RLock): LockHandle {
     release: async () => lock.release(),
   };
   objects.set(handle, lock);
+  return handle;
+}
+
+function queueHandle(queue: Library.Queue): QueueHandle {
+  const handle: QueueHandle = {
+    kind: queue instanceof lib.JoinableQueue ? 'JoinableQueue' : 'Queue',
+    put: (item, options) => queue.put(item as Library.Json, options),
+    get: (options) => queue.get(options) as Promise<Json>,
+    qsize: async () => queue.qsize(),
+    empty: async () => queue.empty(),
+    full: async () => queue.full(),
+    close: async () => queue.close(),
+    ...(queue instanceof lib.JoinableQueue
+      ? { taskDone: async () => queue.taskDone(), join: (options?: { timeout?: number }) => queue.join(options) }
+      : {}),
+  };
+  objects.set(handle, queue);
+  return handle;
+}
+
+function connectionHandle(connection: Library.Connection): ConnectionHandle {
+  const handle: ConnectionHandle = {
+    kind: 'Connection',
+    send: (item) => connection.send(item as Library.Json),
+    recv: () => connection.recv() as Promise<Json>,
+    poll: (timeout) => connection.poll(timeout),
+    close: async () => connection.close(),
+  };
+  objects.set(handle, connection);
   return handle;
 }
 
@@ -123,7 +154,7 @@ const createAdapter: CreateAdapter = async () => {
   const adapter: Adapter = {
     contractVersion: CONTRACT_VERSION,
     name: 'ours',
-    capabilities: new Set(['serializes-arguments', 'refuses-unsendable', 'Lock', 'RLock', 'Value']),
+    capabilities: new Set(['serializes-arguments', 'refuses-unsendable', 'Lock', 'RLock', 'Value', 'Queue', 'JoinableQueue', 'Pipe']),
     Process: async (options) => {
       const proc = construct(options);
       created.push(proc);
@@ -142,6 +173,12 @@ const createAdapter: CreateAdapter = async () => {
     Lock: async () => lockHandle(new lib.Lock()),
     RLock: async () => lockHandle(new lib.RLock()),
     Value: async (typecode, initial, options = {}) => valueHandle(new lib.Value(typecode, initial, options)),
+    Queue: async (maxsize) => queueHandle(new lib.Queue(maxsize)),
+    JoinableQueue: async (maxsize) => queueHandle(new lib.JoinableQueue(maxsize)),
+    Pipe: async (duplex) => {
+      const [a, b] = lib.Pipe(duplex);
+      return [connectionHandle(a), connectionHandle(b)];
+    },
     program: (name, args = []) => ({ file: process.execPath, args: [`${DIST}/fixtures/ts/programs/${name}.js`, ...args] }),
     close: async () => {
       // Whatever a failed spec left running ends here, so the next spec file starts clean.

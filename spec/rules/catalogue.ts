@@ -341,6 +341,177 @@ const locks: Rule[] = [
   },
 ];
 
+/** Queues, JoinableQueue, producer/consumer and pipes (the Q, J, PC and PI rules). */
+const queues: Rule[] = [
+  {
+    id: 'Q1',
+    section: 'queue',
+    title: "a queue keeps each producer's order and loses or duplicates nothing",
+    seeds: ['001', '004'],
+    claim:
+      "Items come out of a queue in the order one producer put them; with several producer processes, each one's items keep their own order, and every item put comes out exactly once.",
+    cpython: 'A pipe written by a feeder thread per producer: per-producer FIFO, exactly once, under every start method.',
+    flags: ['property-based'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q2',
+    section: 'queue',
+    title: 'any JSON value crosses a queue unchanged; an unsendable one never corrupts it',
+    seeds: ['001'],
+    claim:
+      'Whatever JSON value a process puts, the process that gets it receives an equal value. A value that cannot cross a process boundary does not damage the queue: the items after it still arrive intact.',
+    cpython:
+      'Any picklable value round-trips. An unpicklable item is accepted by put(); the feeder thread fails to pickle it, prints the error on stderr and drops it; later items arrive.',
+    deviation:
+      'Ours refuses an item that is not JSON at put(), with ERR_MP_NOT_SENDABLE naming it, before anything is enqueued; CPython accepts the put() and drops the item later. Both keep the queue intact; the rule accepts either.',
+    flags: ['property-based'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q3',
+    section: 'queue',
+    title: 'put on a full queue waits until a consumer in another process frees a slot',
+    seeds: ['004'],
+    claim:
+      'A bounded queue holds at most maxsize items: a producer that puts more waits, and goes on as soon as a consumer in another process takes one.',
+    cpython: "put() blocks on the queue's semaphore of maxsize slots; a get() in another process releases one.",
+    flags: ['timing'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q4',
+    section: 'queue',
+    title: 'non-blocking put on a full queue raises Full at once; with a timeout, after about it',
+    seeds: ['001', '004'],
+    claim:
+      'On a full queue, put without waiting fails at once with Full, and put with a timeout fails with Full once the timeout has passed, not sooner and not much later.',
+    cpython: 'put(x, block=False) raises queue.Full at once; put(x, timeout=0.5) after 0.50 s.',
+    flags: ['timing'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q5',
+    section: 'queue',
+    title: 'get on an empty queue waits; non-blocking get raises Empty at once; with a timeout, after about it',
+    seeds: ['001', '004'],
+    claim:
+      'get on an empty queue waits until another process puts an item and then returns it promptly; without waiting it fails at once with Empty; with a timeout it fails with Empty once the timeout has passed.',
+    cpython:
+      'get(block=False) raises queue.Empty at once; get(timeout=0.5) after 0.501 s; a blocked get() returns as soon as the feeder of another process writes.',
+    flags: ['timing'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q6',
+    section: 'queue',
+    title: 'qsize(), empty() and full() are snapshots that settle once the queue is quiet',
+    seeds: ['001', '004'],
+    claim:
+      'While other processes use a queue, qsize(), empty() and full() describe a moment that may already be gone. Once the producers have ended and nothing else moves, they are exact: qsize() counts what is left, empty() and full() agree with it.',
+    cpython:
+      'put() hands the item to a feeder thread: qsize() counts it at once (a semaphore), but empty() may say True just after a put() in the same process (True in 100 of 100 tries here) until the feeder has written.',
+    seedErrors:
+      "Seed 004 sleeps 0.1 s after its put() before asking empty(), which hides the feeder's lag rather than explaining it; the rule waits for the answer to settle, bounded by the harness's own figures.",
+    flags: ['timing'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q7',
+    section: 'queue',
+    title: 'without maxsize a queue takes any number of items without waiting',
+    seeds: ['004'],
+    claim:
+      'A queue made without maxsize (or with 0) never makes put() wait: thousands of items go in while nobody takes any, and full() stays false.',
+    cpython: 'The default maxsize is the semaphore maximum, 2147483647 on Linux (Queue(0) and Queue(-5) too).',
+    seedErrors: "Seed 004 says the default size is 32767: that is macOS's semaphore maximum, not Linux's.",
+    flags: ['timing'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q8',
+    section: 'queue',
+    title: 'two children and the parent share one queue, and every item reaches exactly one of them',
+    seeds: ['004'],
+    claim:
+      'One child produces, another child and the parent both take from the same queue: each item is received by exactly one of them, none is lost.',
+    cpython: 'As claimed under every start method.',
+    flags: [],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q9',
+    section: 'queue',
+    title: 'a queue closed in one process refuses put and get there only; Full and Empty are caught by class',
+    seeds: ['001'],
+    claim:
+      'After close(), the process that closed the queue can no longer put or get (an error that says the queue is closed); the other processes go on using it. Full and Empty are exceptions a child catches by their class.',
+    cpython:
+      "close() is per process: put and get there raise ValueError 'Queue ... is closed'; qsize() still works; other processes are unaffected. queue.Full and queue.Empty are what put_nowait/get_nowait raise.",
+    flags: [],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'Q10',
+    section: 'queue',
+    title: 'a queue keeps working among the children after its creator is SIGKILLed',
+    seeds: ['001'],
+    claim:
+      "A queue belongs to no single process: when the process that made it and passed it to a producer and a consumer dies by SIGKILL, the producer's items still reach the consumer.",
+    cpython: 'A pipe and kernel semaphores: the orphaned children go on, under fork, spawn and forkserver.',
+    flags: ['posix-only'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'J1',
+    section: 'joinable',
+    title: 'a JoinableQueue counts items put until each has had task_done(); join() waits for that',
+    seeds: ['001', '004'],
+    claim:
+      'Every put() adds one unfinished item and every task_done() removes one; join() returns once none is unfinished (at once when none is), and one task_done() more than items put is an error.',
+    cpython:
+      "ValueError 'task_done() called too many times' for the extra call, also from a child; join() returns after the last task_done() of any process.",
+    flags: ['property-based', 'timing'],
+    needs: ['JoinableQueue'],
+    status: 'specified',
+  },
+  {
+    id: 'PC1',
+    section: 'prodcons',
+    title: 'producers and consumers with one sentinel per consumer consume every item exactly once',
+    seeds: ['001', '004'],
+    claim:
+      'M consumers each stop at the sentinel they receive; M consumers need M sentinels; between them they consume every item exactly once.',
+    cpython: 'As claimed under every start method.',
+    flags: ['property-based'],
+    needs: ['Queue'],
+    status: 'specified',
+  },
+  {
+    id: 'PI1',
+    section: 'pipe',
+    title: 'both ends of a duplex pipe send and receive; a one-way pipe does not; end of file comes when every other copy is closed',
+    seeds: ['001'],
+    claim:
+      'Pipe() gives two connected ends that both send and receive; Pipe(duplex=False) gives a receive-only end and a send-only end. recv() after the last message raises end of file only once every copy of the other end, in every process, is closed; until then it waits, and poll(timeout) says false after about the timeout.',
+    cpython:
+      "One-way ends raise OSError 'connection is read-only'/'write-only'. EOFError only when all copies of the peer end are closed: with the parent's copy still open, poll(0.5) returned False after 0.5 s and recv() blocked.",
+    flags: ['timing'],
+    needs: ['Pipe'],
+    status: 'specified',
+  },
+];
+
 /** Rules of later issues (shared/reference/roadmap.md): ids fixed now, specs to come. */
 const planned = (id: string, section: Section, title: string, seeds: SeedId[]): Rule => ({
   id,
@@ -365,27 +536,14 @@ const later: Rule[] = [
   planned('Z1', 'zombie', 'an exited, unjoined child is a zombie until reaped', ['002', '004']),
   planned('Z2', 'zombie', 'an orphan keeps running and is adopted', ['002', '004']),
   planned('Z3', 'zombie', "terminate() leaves the process's own children as orphans", ['001', '003']),
-  planned('Q1', 'queue', 'queues are FIFO per producer; nothing lost or duplicated', ['001', '004']),
-  planned('Q2', 'queue', 'any JSON value round-trips through a queue unchanged', ['001']),
-  planned('Q3', 'queue', 'put on a full queue blocks until a slot frees', ['001', '004']),
-  planned('Q4', 'queue', 'non-blocking or timed put on a full queue raises Full', ['001', '004']),
-  planned('Q5', 'queue', 'get on an empty queue blocks; non-blocking or timed get raises Empty', ['001', '004']),
-  planned('Q6', 'queue', 'empty(), full() and qsize() are snapshots', ['001', '004']),
-  planned('Q7', 'queue', 'without maxsize a queue is effectively unbounded', ['001', '004']),
-  planned('Q8', 'queue', 'two children and the parent share one queue; each item delivered once', ['004']),
-  planned('Q9', 'queue', 'put/get on a closed queue is an error; Full and Empty are catchable', ['001']),
-  planned('Q10', 'queue', 'a Queue keeps working among the children after its creator is SIGKILLed', ['001']),
-  planned('J1', 'joinable', 'JoinableQueue join() returns when every item had taskDone()', ['001', '004']),
-  planned('PC1', 'prodcons', 'producer/consumer with one sentinel per consumer', ['001']),
   planned('PC2', 'prodcons', 'producer/consumer with JoinableQueue and daemon consumers', ['001', '004']),
-  planned('PI1', 'pipe', 'duplex and one-way pipes, EOF and poll', ['001']),
   planned('PI2', 'pipe', 'a pipe has no lock: concurrent writers can garble large messages', ['001']),
   planned('T1', 'server', 'the TCP server echoes text upper-cased', ['003', '004']),
   planned('T2', 'server', 'each connection is served by its own process', ['003', '004']),
   planned('T3', 'server', 'closing clients and the server leaves nothing behind', ['004']),
 ];
 
-export const RULES: readonly Rule[] = [...process, ...locks, ...later];
+export const RULES: readonly Rule[] = [...process, ...locks, ...queues, ...later];
 
 export function ruleById(id: string): Rule {
   const rule = RULES.find((r) => r.id === id);
