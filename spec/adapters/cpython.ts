@@ -177,7 +177,8 @@ abstract class SharedObject {
     return this.agent.request(op, { handle: this.handle, ...fields }).finally(() => keep(this));
   }
   protected call(method: string, args: unknown[] = []): Promise<Json> {
-    return this.request('call', { method, args });
+    // An item may be the UNSENDABLE marker (Q2): the agent makes it a local function.
+    return this.request('call', { method, args: args.map((arg) => toWire(arg)) });
   }
 }
 
@@ -265,8 +266,9 @@ class CPythonQueue extends SharedObject implements QueueHandle {
     super(agent, handle);
   }
 
+  /** An UNSENDABLE item goes as the local function: CPython's put accepts it, and its feeder thread drops it. */
   put(item: Json, options?: QueueWait): Promise<void> {
-    return this.call('put', [item, ...waitArgs(options)]).then(asVoid);
+    return this.call('put', [toWire(item), ...waitArgs(options)]).then(asVoid);
   }
   get(options?: QueueWait): Promise<Json> {
     return this.call('get', waitArgs(options));
@@ -321,8 +323,9 @@ class CPythonJoinableQueue extends CPythonQueue {
 class CPythonConnection extends SharedObject implements ConnectionHandle {
   readonly kind = 'Connection';
 
+  /** An UNSENDABLE item goes as the local function, which send() fails to pickle (ERR_MP_NOT_SENDABLE). */
   send(item: Json): Promise<void> {
-    return this.call('send', [item]).then(asVoid);
+    return this.call('send', [toWire(item)]).then(asVoid);
   }
   recv(): Promise<Json> {
     return this.call('recv');

@@ -40,6 +40,8 @@ export interface KitAdapter extends Adapter {
 /** How long after join() returned a pid may still be tearing down before it counts as outliving its task. */
 const OUTLIVE_GRACE_MS = 200;
 const MISSING = 'ERR_MP_MISSING_MEMBER';
+/** Every member of every shared handle of the contract (LockHandle, ValueHandle, QueueHandle, ConnectionHandle). */
+const SHARED_MEMBERS = ['acquire', 'release', 'get', 'set', 'getLock', 'put', 'qsize', 'empty', 'full', 'close', 'taskDone', 'join', 'send', 'recv', 'poll'];
 /** Tokens are unique in the whole run (one observation file), not only per adapter. */
 let issued = 0;
 
@@ -128,8 +130,9 @@ export function track(adapter: Adapter): KitAdapter {
     const call = callOf(handle, label);
     const tracked: Record<string, unknown> = { kind: handle.kind };
     let lock: SharedHandle | undefined;
-    for (const member of Object.keys(handle)) {
-      if (member === 'kind' || typeof (handle as unknown as Record<string, unknown>)[member] !== 'function') continue;
+    // Members by name, not own keys: an adapter's handle may be a class instance with prototype methods.
+    for (const member of SHARED_MEMBERS) {
+      if (typeof (handle as unknown as Record<string, unknown>)[member] !== 'function') continue;
       tracked[member] =
         member === 'getLock'
           ? async () => {
