@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Adapter, Arg, Json, ProcessHandle } from '../adapter';
+import { UNSENDABLE, type Adapter, type Arg, type Json, type ProcessHandle } from '../adapter';
 import createAdapter from './cpython';
 import { Agent, DEFAULT_PYTHON } from './cpython-agent';
 import { Observations } from '../harness/observations';
@@ -336,6 +336,18 @@ describe.each(['fork', 'spawn'])('cpython adapter queues and pipes (%s)', (start
     const tok = token();
     expect(await joined(await started('catchQueueErrors', [tok, queue, 'second']))).toBe(0);
     expect(seen.of('caught', tok).map((o) => o.outcomes)).toEqual([['Full', 'ok', 'Empty']]);
+  }, 20_000);
+
+  it('an unsendable item: put accepts it and the feeder thread drops it; send refuses it (ERR_MP_NOT_SENDABLE)', async () => {
+    const queue = await mp.Queue!();
+    await queue.put(UNSENDABLE as unknown as Json);
+    await queue.put({ after: [1] });
+    expect(await queue.get({ timeout: 10_000 })).toEqual({ after: [1] });
+    const [, end] = await mp.Pipe!();
+    await expect(end.send(UNSENDABLE as unknown as Json)).rejects.toMatchObject({
+      code: 'ERR_MP_NOT_SENDABLE',
+      message: /unsendableValue/,
+    });
   }, 20_000);
 
   it('a closed Queue refuses put and get (ERR_MP_QUEUE_CLOSED)', async () => {
