@@ -268,7 +268,7 @@ class CPythonQueue extends SharedObject implements QueueHandle {
 
   /** An UNSENDABLE item goes as the local function: CPython's put accepts it, and its feeder thread drops it. */
   put(item: Json, options?: QueueWait): Promise<void> {
-    return this.call('put', [toWire(item), ...waitArgs(options)]).then(asVoid);
+    return this.call('put', [item, ...waitArgs(options)]).then(asVoid);
   }
   get(options?: QueueWait): Promise<Json> {
     return this.call('get', waitArgs(options));
@@ -325,7 +325,7 @@ class CPythonConnection extends SharedObject implements ConnectionHandle {
 
   /** An UNSENDABLE item goes as the local function, which send() fails to pickle (ERR_MP_NOT_SENDABLE). */
   send(item: Json): Promise<void> {
-    return this.call('send', [toWire(item)]).then(asVoid);
+    return this.call('send', [item]).then(asVoid);
   }
   recv(): Promise<Json> {
     return this.call('recv');
