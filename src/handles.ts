@@ -55,7 +55,16 @@ export function checkRef(value: unknown): SharedRef {
     if (!Number.isSafeInteger(ref.maxsize) || (ref.maxsize as number) < 0) throw bad('has a bad maxsize');
     return ref as unknown as QueueRef;
   }
-  if (!Number.isInteger(ref.offset) || (ref.offset as number) < 16 || (ref.offset as number) % 8 !== 0) throw bad('has a bad offset');
+  // The object's words (a lock's two, a Value's eight bytes) must lie inside the segment.
+  const size = (ref.segment as SegmentRef).size;
+  if (
+    !Number.isInteger(ref.offset) ||
+    (ref.offset as number) < 16 ||
+    (ref.offset as number) % 8 !== 0 ||
+    (ref.offset as number) + 8 > size
+  ) {
+    throw bad('has a bad offset');
+  }
   if (ref.type === 'Lock' || ref.type === 'RLock') return ref as unknown as LockRef;
   if (ref.type !== 'Value') throw bad(`has an unknown type ${JSON.stringify(ref.type)}`);
   if (typeof ref.typecode !== 'string' || !Value.isTypecode(ref.typecode)) throw bad('has an unknown typecode');

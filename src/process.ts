@@ -98,9 +98,14 @@ export class Process {
         parent: { pid: process.pid, name: currentProcess().name },
       }),
     );
+    // The shared objects among the arguments stay alive until the child has ended: if the parent
+    // let go of them first, their memory could be freed before the child attached it.
+    const passed = s.args;
+    const passedKwargs = s.kwargs;
     s.popen = new Popen(message, () => {
       children.delete(this);
       release(); // a pipe end the child never attached is not held for it any more
+      void [passed, passedKwargs];
     });
     children.add(this);
     // The child has its own copy now; CPython drops them too (`del self._target, ...`).

@@ -65,6 +65,7 @@ export class Queue {
     }
     this.#ring = SharedRing.create(QUEUE_BUFFER_BYTES);
     this.#maxsize = Math.max(0, maxsize);
+    sharedObject(this.#ring.segment, RING_HEADER, () => this);
   }
 
   protected get ring(): SharedRing {

@@ -78,6 +78,7 @@ export class Value<T extends Typecode = Typecode> {
     } else {
       const lock = checkLockOption(options);
       this.#segment = Segment.create();
+      sharedObject(this.#segment, VALUE_OFFSET, () => this);
       this.#lock = lock === true ? RLock.rebuild(this.#segment, LOCK_OFFSET) : lock === false ? null : lock;
     }
     this.#cell = new TYPECODES[typecode].array(this.#segment.buffer, VALUE_OFFSET, 1);

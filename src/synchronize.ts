@@ -54,8 +54,11 @@ abstract class SharedLock {
 
   constructor() {
     // A new lock gets a segment of its own; rebuild() and Value place one in an existing segment.
+    const fresh = placement === undefined;
     const { segment, offset } = placement ?? { segment: Segment.create(), offset: LOCK_OFFSET };
     placement = undefined;
+    // This process's one object for it, even if its own ref comes back (rebuild() finds it).
+    if (fresh) sharedObject(segment, offset, () => this);
     this.#segment = segment;
     this.#offset = offset;
     // [0] the lock word, [1] the pid of the last process that acquired it.
@@ -185,20 +188,44 @@ export class Lock extends SharedLock {
  */
 export class RLock extends SharedLock {
   #count = 0;
+  /** An acquire of this process under way (it settles false on failure, for the ones queued behind it). */
+  #pending: Promise<boolean> | null = null;
 
   protected get kind(): 'RLock' {
     return 'RLock';
   }
 
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    // A Promise-returning method never throws: a bad option is a rejection, as in take().
+    try {
+      return this.#acquire(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  #acquire(options: AcquireOptions): Promise<boolean> {
     if (this.#count > 0) {
       checkAcquireOptions(options, 'RLock.acquire()');
       this.#count++;
-      return true;
+      return Promise.resolve(true);
     }
-    const taken = await this.take(options, 'RLock.acquire()');
-    if (taken) this.#count = 1;
-    return taken;
+    // Overlapping acquires in this process wait for the one under way, then re-enter or retry:
+    // the owner count must be set before any await, or the second would wait on its own lock.
+    if (this.#pending) return this.#pending.then(() => this.acquire(options));
+    const attempt = this.take(options, 'RLock.acquire()').then((taken) => {
+      if (taken) this.#count = 1;
+      return taken;
+    });
+    const settled: Promise<boolean> = attempt.then(
+      (taken) => taken,
+      () => false,
+    );
+    this.#pending = settled;
+    void settled.then(() => {
+      if (this.#pending === settled) this.#pending = null;
+    });
+    return attempt;
   }
 
   /** Only the owner may release it: CPython's AssertionError, here NotOwnerError. */
@@ -228,6 +255,8 @@ function checkAcquireOptions(options: unknown, where: string): { block: boolean;
   }
   const isSignal = typeof signal === 'object' && signal !== null && 'aborted' in signal && 'addEventListener' in signal;
   if (signal !== undefined && !isSignal) throw errors.invalidValue(where, "the 'signal' option", 'an AbortSignal', signal);
+  // Already aborted: refused before trying, as join() does, even if the lock is free.
+  if ((signal as AbortSignal | undefined)?.aborted) throw new AbortError(undefined, { cause: (signal as AbortSignal).reason });
   // CPython: block=False ignores the timeout; a timeout <= 0 does not wait (even -1, unlike threading).
   const wait = block !== false && (timeout === undefined || timeout > 0);
   const deadline = timeout === undefined ? Infinity : performance.now() + Math.max(0, timeout);

@@ -14,8 +14,11 @@ import {
   type Arg,
   type Capability,
   type CreateAdapter,
+  type ConnectionHandle,
+  type Json,
   type LockHandle,
   type ProcessHandle,
+  type QueueHandle,
   type ProcessOptions,
   type SharedHandle,
 } from '../adapter';
@@ -52,6 +55,34 @@ const swapArgs = (adapter: Adapter, swap: (arg: Arg) => Promise<Arg>): Adapter =
   Process: async (options) =>
     adapter.Process({ ...options, ...(Array.isArray(options.args) ? { args: await Promise.all(options.args.map(swap)) } : {}) }),
 });
+
+// A changed handle stands for the adapter's own among args: the adapter knows only its own.
+const originals = new WeakMap<object, SharedHandle>();
+const keepIdentity = <H extends SharedHandle>(original: H, changed: H): H => {
+  originals.set(changed, original);
+  return changed;
+};
+const unwrapArgs = (adapter: Adapter): Adapter =>
+  swapArgs(adapter, async (arg) => (typeof arg === 'object' && arg !== null && originals.has(arg) ? originals.get(arg)! : arg));
+
+/** Every Queue and JoinableQueue handle the parent uses gets `change` over it. */
+const mapQueues = (adapter: Adapter, change: (queue: QueueHandle) => Partial<QueueHandle>): Adapter => {
+  const wrap = (queue: QueueHandle): QueueHandle => keepIdentity(queue, { ...queue, ...bound(queue), ...change(queue) });
+  return {
+    ...unwrapArgs(adapter),
+    Queue: async (maxsize) => wrap(await adapter.Queue!(maxsize)),
+    JoinableQueue: async (maxsize) => wrap(await adapter.JoinableQueue!(maxsize)),
+  };
+};
+
+/** A handle's methods as own properties bound to it, so a spread copy keeps working. */
+const bound = <H extends object>(handle: H): H =>
+  Object.fromEntries(
+    Object.entries(handle).map(([key, value]) => [
+      key,
+      typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(handle) : value,
+    ]),
+  ) as H;
 
 /** Every Lock and RLock handle the parent uses gets `change` over it. */
 const mapLocks = (adapter: Adapter, change: (lock: LockHandle) => Partial<LockHandle>): Adapter => {
@@ -529,13 +560,93 @@ export const BREAKAGES: Record<string, Breakage> = {
     wrap: (a) => swapArgs(a, async (arg) => (isHandle(arg, 'Value') ? a.Value!('i', await arg.get()) : arg)),
   },
   'objects-die-with-creator': {
-    catches: { L8: /no 3 'leave' observation\(s\)/ },
+    catches: { L8: /no 3 'leave' observation\(s\)/, Q10: /no 1 'consumed' observation\(s\) about t\d+\.2/ },
     description: 'a Lock stops working in a process whose parent has died, as if served by a broker in the process that made it',
     wrap: (a) => {
       // The children load this runtime as the implementation (fixtures/ts/implementation.ts).
       process.env.KIT_NODE_RUNTIME = `${DIST}/fixtures/ts/broken-runtimes/creator-bound.js`;
       return a;
     },
+  },
+  'lossy-get': {
+    catches: {
+      Q1: /what the consumer got: .*expected/,
+      Q8: /items got by the parent and the consumer child, together, sorted: .*expected/,
+      PC1: /items consumed by \d+ consumers, sorted: .*expected|consumers that stopped at a sentinel: expected \d+, got \d+/,
+    },
+    description: "a child's get() loses every fifth item",
+    wrap: (a) => {
+      process.env.KIT_NODE_RUNTIME = `${DIST}/fixtures/ts/broken-runtimes/lossy-get.js`;
+      return a;
+    },
+  },
+  'queue-ignores-maxsize': {
+    catches: {
+      Q3: /puts returned while the queue was full \(after 0 get\(s\)\): expected 2, got [3-5]/,
+      Q4: /expected a rejection with code ERR_MP_FULL, but it resolved/,
+      Q6: /qsize\(\), empty\(\), full\(\) with 3 items in a Queue\(3\): \["full"\]: expected true, got false/,
+    },
+    description: 'Queue(maxsize) makes an unbounded queue',
+    wrap: (a) => ({ ...a, Queue: () => a.Queue!() }),
+  },
+  'small-default-maxsize': {
+    catches: { Q7: /no 1 'produced' observation\(s\)/ },
+    description: 'a Queue made without maxsize holds 100 items, as if the default were a small number',
+    wrap: (a) => ({ ...a, Queue: (maxsize) => a.Queue!(maxsize ? maxsize : 100) }),
+  },
+  'get-ignores-timeout': {
+    catches: { Q5: /duration of get\(timeout: \d+\): .* must wait the whole timeout/ },
+    description: 'get() with a timeout on an empty queue gives up at once',
+    wrap: (a) => mapQueues(a, (q) => ({ get: (o) => q.get(o?.timeout !== undefined ? { block: false } : o) })),
+  },
+  'get-redelivers': {
+    catches: {
+      Q1: /the items of producer \d+, in the order got: .*expected|what is left once every item came out: expected 'none', got \{/,
+    },
+    description: "the parent's get() hands out every fourth item twice",
+    wrap: (a) =>
+      mapQueues(a, (q) => {
+        let count = 0;
+        let last: Json | undefined;
+        return {
+          get: async (o) => {
+            if (++count % 4 === 0 && last !== undefined) return last;
+            return (last = await q.get(o));
+          },
+        };
+      }),
+  },
+  'put-stringifies': {
+    catches: { Q2: /the items a child got: .*expected/ },
+    description: 'the parent puts objects and arrays as their JSON text',
+    wrap: (a) =>
+      mapQueues(a, (q) => ({ put: (item, o) => q.put(typeof item === 'object' && item !== null ? JSON.stringify(item) : item, o) })),
+  },
+  'empty-always-true': {
+    catches: { Q6: /\["empty"\]: expected false, got true/ },
+    description: 'empty() says true whatever the queue holds',
+    wrap: (a) => mapQueues(a, () => ({ empty: async () => true })),
+  },
+  'close-is-noop': {
+    catches: { Q9: /expected a rejection with code ERR_MP_QUEUE_CLOSED, but it resolved/ },
+    description: 'close() leaves the queue usable in the process that closed it',
+    wrap: (a) => mapQueues(a, () => ({ close: async () => undefined })),
+  },
+  'join-does-not-wait': {
+    catches: { J1: /join\(\) with \d+ unfinished: .* must wait while items are unfinished/ },
+    description: "a JoinableQueue's join() returns at once",
+    wrap: (a) => mapQueues(a, () => ({ join: async () => undefined })),
+  },
+  'poll-ignores-timeout': {
+    catches: { PI1: /duration of poll\(\d+\): .* must wait the whole timeout/ },
+    description: 'poll(timeout) on a connection with nothing to read answers at once',
+    wrap: (a) => ({
+      ...unwrapArgs(a),
+      Pipe: async (duplex) => {
+        const ends = await a.Pipe!(duplex);
+        return ends.map((end) => keepIdentity(end, { ...end, poll: () => end.poll(0) })) as [ConnectionHandle, ConnectionHandle];
+      },
+    }),
   },
   'run-starts-child': {
     catches: { P14: /identity recorded by run\(\): \[0\]\["pid"\]: expected \d+, got \d+/ },

@@ -359,7 +359,7 @@ describe('a ref must match the memory it names', () => {
   // attached, and the Lock's constructor then fails with a RangeError ("Invalid typed array
   // length") instead of a start-message error. Fix: refuse `offset + 8 > segment.size` (a lock's
   // two words; a Value's cell is at a fixed offset) in checkRef. Remove `.failing` once fixed.
-  it.failing('BUG: an offset past the end of the segment is refused as a malformed start message', () => {
+  it('an offset past the end of the segment is refused as a malformed start message', () => {
     const lock = new lib.Lock();
     const ref = lock.toRef();
     try {
@@ -377,7 +377,7 @@ describe('a ref must match the memory it names', () => {
   // object per segment and offset per process; for an RLock a second object is a second owner.
   // No public path brings a ref back to its maker today, so this shows only through decodeStart.
   // Fix: register new objects in sharedObject() too. Remove `.failing` once fixed.
-  it.failing('BUG: a ref decoded in the process that made the object gives back that very object', () => {
+  it('a ref decoded in the process that made the object gives back that very object', () => {
     const made = [new lib.Lock(), new lib.RLock(), new lib.Value('i', 1)];
     const decoded = decodeStart(
       message(
@@ -399,36 +399,32 @@ describe('a shared object passed to a child', () => {
   // collected in the parent while the child lives. Fix: keep the shared objects of a start message
   // alive (e.g. in Popen) until the child has exited, or has acknowledged its start. While the bug
   // stands, this test's child prints that SharedMemoryError on stderr. Remove `.failing` once fixed.
-  it.failing(
-    'BUG: reaches the child even when the parent collects its last reference before the child attaches',
-    async () => {
-      const gc = exposeGc();
-      if (!gc) throw new Error('no way to force a garbage collection here: the race cannot be shown');
-      const observations = new Observations();
-      // A fresh child (the spare's environment no longer matches) boots for tens of ms; it is stopped
-      // at once as well, so it attaches only after the parent has collected the Lock.
-      process.env.MP_KIT_SHM_FRESH = `${process.pid}-${Date.now()}`;
-      let launched: { child: Library.Process; ref: SharedRef };
-      try {
-        launched = startWithUnreferencedLock('shm-collected-early');
-      } finally {
-        delete process.env.MP_KIT_SHM_FRESH;
+  it('BUG: reaches the child even when the parent collects its last reference before the child attaches', async () => {
+    const gc = exposeGc();
+    if (!gc) throw new Error('no way to force a garbage collection here: the race cannot be shown');
+    const observations = new Observations();
+    // A fresh child (the spare's environment no longer matches) boots for tens of ms; it is stopped
+    // at once as well, so it attaches only after the parent has collected the Lock.
+    process.env.MP_KIT_SHM_FRESH = `${process.pid}-${Date.now()}`;
+    let launched: { child: Library.Process; ref: SharedRef };
+    try {
+      launched = startWithUnreferencedLock('shm-collected-early');
+    } finally {
+      delete process.env.MP_KIT_SHM_FRESH;
+    }
+    const { child, ref } = launched;
+    process.kill(child.pid!, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 50 && stillOpen(ref); i++) {
+        gc();
+        await sleep(10);
       }
-      const { child, ref } = launched;
-      process.kill(child.pid!, 'SIGSTOP');
-      try {
-        for (let i = 0; i < 50 && stillOpen(ref); i++) {
-          gc();
-          await sleep(10);
-        }
-      } finally {
-        process.kill(child.pid!, 'SIGCONT');
-      }
-      await child.join();
-      expect({ exitCode: child.exitCode, used: observations.of('used', 'shm-collected-early').length }).toEqual({ exitCode: 0, used: 1 });
-    },
-    20_000,
-  );
+    } finally {
+      process.kill(child.pid!, 'SIGCONT');
+    }
+    await child.join();
+    expect({ exitCode: child.exitCode, used: observations.of('used', 'shm-collected-early').length }).toEqual({ exitCode: 0, used: 1 });
+  }, 20_000);
 });
 
 /** Starts useLock with a Lock nothing else refers to; returns the Lock's ref, which is data only. */

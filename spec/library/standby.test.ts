@@ -14,6 +14,7 @@ const lib = require(`${DIST}/src/index.js`) as typeof Library;
 const tasks = require(`${DIST}/fixtures/ts/tasks.js`) as {
   reportIdentity: (tok: string, tag: string) => void;
   reportEnv: (tok: string, name: string) => void;
+  sleepFor: (tok: string, ms: number) => Promise<void>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -54,6 +55,32 @@ describe('standby child', () => {
       ]);
     } finally {
       delete process.env.MP_KIT_STANDBY_PROBE;
+    }
+  }, 20_000);
+
+  it('stopStandby() right after start() keeps the spare from booting, and with no spare it just returns', async () => {
+    const p = new lib.Process({ target: tasks.sleepFor, args: ['standby', 60_000] });
+    p.start(); // the spare would boot on the next turn of the event loop
+    await lib.stopStandby();
+    await sleep(50);
+    expect(below()).toEqual([p.pid]);
+    await lib.stopStandby();
+    p.kill();
+    await p.join();
+  }, 20_000);
+
+  it('a spare that died is not used, and stopStandby() does not wait for its exit again', async () => {
+    for (const next of ['start', 'stop'] as const) {
+      await run(tasks.reportIdentity, 'boot a spare');
+      for (let i = 0; i < 200 && below().length === 0; i++) await sleep(5);
+      const [spare] = below();
+      process.kill(spare!, 'SIGKILL');
+      for (let i = 0; i < 200 && below().length > 0; i++) await sleep(5); // reaped: the library has seen the exit
+      if (next === 'start') {
+        expect(await run(tasks.reportIdentity, 'after the spare died')).not.toBe(spare);
+      } else {
+        await expect(Promise.race([lib.stopStandby().then(() => 'stopped'), sleep(2_000, 'still waiting')])).resolves.toBe('stopped');
+      }
     }
   }, 20_000);
 });

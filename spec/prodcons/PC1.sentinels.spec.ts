@@ -4,6 +4,7 @@ import { maker } from '../harness/critical-sections';
 import { describeRule } from '../harness/describe-rule';
 
 const SENTINEL = null;
+const GET_TIMEOUT_MS = 5000;
 
 describeRule('PC1', (kit) => {
   kit.test('M consumers, M sentinels: each consumer stops at one, and every item is consumed exactly once (property, 5 runs)', async () => {
@@ -15,7 +16,9 @@ describeRule('PC1', (kit) => {
         async (m, producersCount, n) => {
           const queue = await maker(kit.mp, 'Queue')();
           const consumers = [];
-          for (let c = 0; c < m; c++) consumers.push(await kit.start({ target: 'consumeUntilSentinel', args: [queue, SENTINEL] }));
+          // A timeout on each get, far above any hand-off: a lost item or sentinel ends a consumer with a record, not a hang.
+          for (let c = 0; c < m; c++)
+            consumers.push(await kit.start({ target: 'consumeUntilSentinel', args: [queue, SENTINEL, GET_TIMEOUT_MS] }));
           const all: string[] = [];
           const producers = [];
           for (let p = 0; p < producersCount; p++) {
@@ -27,7 +30,9 @@ describeRule('PC1', (kit) => {
           for (let c = 0; c < m; c++) await queue.put(SENTINEL);
           for (const consumer of consumers) await consumer.handle.join();
           for (const consumer of consumers) check.equal(`exit code of consumer [${consumer.token}]`, await consumer.handle.exitCode(), 0);
-          const consumed = consumers.flatMap((c) => (kit.observations.of('consumed', c.token)[0]?.items ?? []) as string[]);
+          const records = consumers.map((c) => kit.observations.of('consumed', c.token)[0]);
+          check.equal('consumers that stopped at a sentinel', records.filter((r) => r?.sentinel === true).length, m);
+          const consumed = records.flatMap((r) => (r?.items ?? []) as string[]);
           check.equal(`items consumed by ${m} consumers, sorted`, [...consumed].sort(), [...all].sort());
           check.equal('items left in the queue', await queue.qsize(), 0);
           await kit.cleanup();

@@ -47,7 +47,8 @@ describeRule('Q1', (kit) => {
   kit.test("a consumer child gets one producer child's items in order", async () => {
     const queue = await maker(kit.mp, 'Queue')();
     const items = Array.from({ length: 200 }, (_, i) => i);
-    const consumer = await kit.start({ target: 'consume', args: [queue, items.length, null] });
+    // A timeout on each get, far above any hand-off: a lost item ends the consumer with a record, not a hang.
+    const consumer = await kit.start({ target: 'consume', args: [queue, items.length, 5000] });
     const producer = await kit.start({ target: 'produce', args: [queue, items, null] });
     await producer.handle.join();
     await consumer.handle.join();

@@ -18,7 +18,7 @@ describeRule('Q7', (kit) => {
         const queue = await maker(kit.mp, 'Queue')(...(maxsize === undefined ? [] : [maxsize]));
         const items = Array.from({ length: ITEMS }, (_, i) => i);
         const producer = await kit.start({ target: 'produce', args: [queue, items, null] });
-        const [done] = await kit.observations.waitFor('produced', { tok: producer.token, timeout: 20_000 });
+        const [done] = await kit.observations.waitFor('produced', { tok: producer.token, timeout: 15_000 });
         check.equal(`puts that returned, Queue(${String(maxsize ?? '')})`, done!.count, ITEMS);
         check.equal(`full() with ${ITEMS} items in it`, await queue.full(), false);
         const begin = monotonicNow();

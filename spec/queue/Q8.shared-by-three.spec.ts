@@ -8,7 +8,7 @@ const SENTINEL = 'stop';
 describeRule('Q8', (kit) => {
   kit.test('a producer child, a consumer child and the parent share one queue: each item reaches exactly one taker', async () => {
     const queue = await maker(kit.mp, 'Queue')();
-    const consumer = await kit.start({ target: 'consumeUntilSentinel', args: [queue, SENTINEL] });
+    const consumer = await kit.start({ target: 'consumeUntilSentinel', args: [queue, SENTINEL, 5000] });
     const items = Array.from({ length: N }, (_, i) => i);
     const producer = await kit.start({ target: 'produce', args: [queue, items, null] });
     // The parent takes what it can while the consumer child competes: how the items split is not
