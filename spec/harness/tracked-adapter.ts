@@ -41,7 +41,23 @@ export interface KitAdapter extends Adapter {
 const OUTLIVE_GRACE_MS = 200;
 const MISSING = 'ERR_MP_MISSING_MEMBER';
 /** Every member of every shared handle of the contract (LockHandle, ValueHandle, QueueHandle, ConnectionHandle). */
-const SHARED_MEMBERS = ['acquire', 'release', 'get', 'set', 'getLock', 'put', 'qsize', 'empty', 'full', 'close', 'taskDone', 'join', 'send', 'recv', 'poll'];
+const SHARED_MEMBERS = [
+  'acquire',
+  'release',
+  'get',
+  'set',
+  'getLock',
+  'put',
+  'qsize',
+  'empty',
+  'full',
+  'close',
+  'taskDone',
+  'join',
+  'send',
+  'recv',
+  'poll',
+];
 /** Tokens are unique in the whole run (one observation file), not only per adapter. */
 let issued = 0;
 
