@@ -616,6 +616,17 @@ export const BREAKAGES: Record<string, Breakage> = {
         };
       }),
   },
+  'get-truncates-large': {
+    catches: { PI2: /what went wrong through the queue: expected null, got 'a broken message \(string, 65536 long\)'/ },
+    description: "the parent's get() cuts strings at 64 KiB, as a reader that takes one pipe buffer for a whole message",
+    wrap: (a) =>
+      mapQueues(a, (q) => ({
+        get: async (o) => {
+          const item = await q.get(o);
+          return typeof item === 'string' ? item.slice(0, 65536) : item;
+        },
+      })),
+  },
   'put-stringifies': {
     catches: { Q2: /the items a child got: .*expected/ },
     description: 'the parent puts objects and arrays as their JSON text',

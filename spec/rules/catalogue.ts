@@ -510,6 +510,21 @@ const queues: Rule[] = [
     needs: ['Pipe'],
     status: 'specified',
   },
+  {
+    id: 'PI2',
+    section: 'pipe',
+    title: 'a pipe has no lock: concurrent writers can garble large messages, which a queue never does',
+    seeds: ['001'],
+    claim:
+      'Two processes sending messages larger than the OS pipe buffer through one end of a pipe can interleave their bytes, so the receiver gets broken messages or an error; the same messages through a queue, which locks its writers, always arrive whole. The rule requires the queue to deliver every message whole, and that every message a pipe delivers whole is one that was sent; it reports how often the pipe broke them.',
+    cpython:
+      'Two children each sending five 200,000-character strings on one end: under fork the receiver got one whole message, then an unpickling error, in 5 runs of 5; under spawn, where the children start apart, all ten came whole in 2 of 5 runs and an error came in 3.',
+    deviation:
+      'Ours has a write lock on each direction of a pipe, so its messages never interleave: it never garbles (which the rule allows).',
+    flags: ['nondeterministic'],
+    needs: ['Pipe', 'Queue'],
+    status: 'specified',
+  },
 ];
 
 /** Rules of later issues (shared/reference/roadmap.md): ids fixed now, specs to come. */
@@ -537,7 +552,6 @@ const later: Rule[] = [
   planned('Z2', 'zombie', 'an orphan keeps running and is adopted', ['002', '004']),
   planned('Z3', 'zombie', "terminate() leaves the process's own children as orphans", ['001', '003']),
   planned('PC2', 'prodcons', 'producer/consumer with JoinableQueue and daemon consumers', ['001', '004']),
-  planned('PI2', 'pipe', 'a pipe has no lock: concurrent writers can garble large messages', ['001']),
   planned('T1', 'server', 'the TCP server echoes text upper-cased', ['003', '004']),
   planned('T2', 'server', 'each connection is served by its own process', ['003', '004']),
   planned('T3', 'server', 'closing clients and the server leaves nothing behind', ['004']),
