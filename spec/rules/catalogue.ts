@@ -467,7 +467,10 @@ const queues: Rule[] = [
     seeds: ['001'],
     claim:
       "A queue belongs to no single process: when the process that made it and passed it to a producer and a consumer dies by SIGKILL, the producer's items still reach the consumer.",
-    cpython: 'A pipe and kernel semaphores: the orphaned children go on, under fork, spawn and forkserver.',
+    cpython:
+      "A pipe and kernel semaphores: the orphaned children go on, under fork, spawn and forkserver. But a consumer killed while it waits in get() keeps the queue's read lock for ever: the other consumers then get Empty although items wait.",
+    deviation:
+      "Ours recovers from that: the ring's read and write locks record their holder's pid and start time, and a waiter that finds the holder dead takes the lock over (spec/library/queues.test.ts shows it); CPython's queue stays wedged.",
     flags: ['posix-only'],
     needs: ['Queue'],
     status: 'specified',
