@@ -38,7 +38,10 @@ export class Observations {
 
   /** Every record written since this reader was created, in file order. */
   all(): Observation[] {
-    const text = readFileSync(this.file).subarray(this.start).toString('utf8');
+    const bytes = readFileSync(this.file).subarray(this.start);
+    // A writer's one append is atomic for other writers, not for a reader: the last line may still
+    // be arriving. Only whole lines (ending in a newline) are records; the rest is read next time.
+    const text = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8');
     return text
       .split('\n')
       .filter((line) => line.length > 0)
