@@ -188,7 +188,7 @@ export interface QueueWait {
 export interface QueueHandle {
   readonly kind: 'Queue' | 'JoinableQueue';
   /** Rejects with ERR_MP_FULL when full and not waiting, or when the timeout passes. */
-  put(item: Json, options?: QueueWait): Promise<void>;
+  put(item: Json | typeof UNSENDABLE, options?: QueueWait): Promise<void>;
   /** Rejects with ERR_MP_EMPTY when empty and not waiting, or when the timeout passes. */
   get(options?: QueueWait): Promise<Json>;
   qsize(): Promise<number>;
@@ -205,7 +205,7 @@ export interface QueueHandle {
 /** One end of a Pipe made in the parent; passed to children like a LockHandle. */
 export interface ConnectionHandle {
   readonly kind: 'Connection';
-  send(item: Json): Promise<void>;
+  send(item: Json | typeof UNSENDABLE): Promise<void>;
   /** Rejects with ERR_MP_EOF once every peer end is closed and nothing is left. */
   recv(): Promise<Json>;
   /** True when recv() would not block; waits up to `timeout` ms (0: does not wait). */
