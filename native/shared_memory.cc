@@ -4,6 +4,7 @@
 //   create(size)                 -> { buffer, fd, ino }  a fresh memfd of `size` bytes, mapped
 //   attach(path, size, ino)      -> { buffer, fd }       open and map one a parent passed on
 //   wait(buffer, offset, expected, timeoutMs) -> Promise<'woken' | 'timeout' | 'changed'>
+//   waitBriefly(buffer, offset, expected, timeoutMs) -> the same outcome, on the calling thread (<= 10 ms)
 //   wake(buffer, offset, count)  -> number of waiters woken
 //
 // `buffer` is an ArrayBuffer over the mapping itself, so JavaScript reads and writes the shared
@@ -206,6 +207,30 @@ napi_value StartWait(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// A short wait on the calling (main) thread: a hand-off between running processes comes back in
+// microseconds, quicker than a waiter thread and a hop through the event loop; the caller bounds it
+// (a fraction of a millisecond), then waits asynchronously if nothing came.
+napi_value WaitBriefly(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!GetArgs(env, info, 4, argv)) return nullptr;
+  uint32_t* word;
+  if (!WordAt(env, argv[0], argv[1], &word)) return nullptr;
+  uint32_t expected;
+  double timeout_ms;
+  if (napi_get_value_uint32(env, argv[2], &expected) != napi_ok || napi_get_value_double(env, argv[3], &timeout_ms) != napi_ok ||
+      timeout_ms < 0 || timeout_ms > 10) {
+    return Throw(env, "ERR_MP_SHARED_MEMORY", "waitBriefly(buffer, offset, expected, timeoutMs) takes numbers, timeoutMs at most 10");
+  }
+  struct timespec timeout;
+  timeout.tv_sec = 0;
+  timeout.tv_nsec = static_cast<long>(timeout_ms * 1e6);
+  long result = Futex(word, FUTEX_WAIT, expected, &timeout);
+  const char* outcome = result == 0 ? "woken" : errno == ETIMEDOUT ? "timeout" : errno == EAGAIN ? "changed" : "woken";
+  napi_value value;
+  napi_create_string_utf8(env, outcome, NAPI_AUTO_LENGTH, &value);
+  return value;
+}
+
 napi_value Wake(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (!GetArgs(env, info, 3, argv)) return nullptr;
@@ -225,6 +250,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attach", nullptr, Attach, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"wait", nullptr, StartWait, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"wake", nullptr, Wake, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"waitBriefly", nullptr, WaitBriefly, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof members / sizeof members[0], members);
   return exports;

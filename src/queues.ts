@@ -32,6 +32,7 @@ export interface QueueRef {
 /** The ring's data bytes: an item larger than this (minus its 4-byte length) is refused at put(). */
 export const QUEUE_BUFFER_BYTES = 1 << 20;
 const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 /** Queues with items still waiting in this process: a child writes them all before it exits. */
@@ -48,7 +49,10 @@ export class Queue {
   readonly #ring: SharedRing;
   readonly #maxsize: number;
   #closed = false;
-  readonly #pending: Uint8Array[] = [];
+  // Items waiting in this process, oldest at #pendingHead: shift() would copy the array on every
+  // write, which a producer far ahead of its consumer (hundreds of thousands waiting) cannot afford.
+  #pending: Uint8Array[] = [];
+  #pendingHead = 0;
   #pump: Promise<void> | null = null;
 
   /** Python's Queue(maxsize): 0 or less means unbounded. */
@@ -114,7 +118,7 @@ export class Queue {
 
   /** Items in the queue now, this process's waiting ones included (a snapshot: others put and get meanwhile). */
   qsize(): number {
-    return this.#ring.count + this.#pending.length;
+    return this.#ring.count + this.#waiting;
   }
 
   empty(): boolean {
@@ -187,6 +191,10 @@ export class Queue {
     return bytes;
   }
 
+  get #waiting(): number {
+    return this.#pending.length - this.#pendingHead;
+  }
+
   #putUnbounded(bytes: Uint8Array): void {
     this.beforeWrite();
     this.#pending.push(bytes);
@@ -198,16 +206,26 @@ export class Queue {
     unflushed.add(this);
     const ring = this.#ring;
     try {
-      while (this.#pending.length > 0) {
+      while (this.#waiting > 0) {
         await ring.writeLock.acquire(Infinity);
         try {
-          while (this.#pending.length > 0 && ring.fits(this.#pending[0]!.length)) ring.write(this.#pending.shift()!);
-          if (this.#pending.length > 0) await ring.waitForSpace(this.#pending[0]!.length, Infinity);
+          while (this.#waiting > 0 && ring.fits(this.#pending[this.#pendingHead]!.length)) {
+            ring.write(this.#pending[this.#pendingHead]!);
+            this.#pending[this.#pendingHead++] = EMPTY;
+          }
+          // Drop what was written once it is most of the array, so the array does not grow for ever.
+          if (this.#pendingHead > 1024 && this.#pendingHead * 2 > this.#pending.length) {
+            this.#pending = this.#pending.slice(this.#pendingHead);
+            this.#pendingHead = 0;
+          }
+          if (this.#waiting > 0) await ring.waitForSpace(this.#pending[this.#pendingHead]!.length, Infinity);
         } finally {
           ring.writeLock.release();
         }
       }
     } finally {
+      this.#pending = this.#pending.slice(this.#pendingHead);
+      this.#pendingHead = 0;
       this.#pump = null;
       unflushed.delete(this);
     }

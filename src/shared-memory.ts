@@ -26,6 +26,7 @@ interface Native {
   attach(file: string, size: number, ino: number): { buffer: ArrayBuffer; fd: number; ino: number };
   wait(buffer: ArrayBuffer, offset: number, expected: number, timeoutMs: number): Promise<'woken' | 'timeout' | 'changed'>;
   wake(buffer: ArrayBuffer, offset: number, count: number): number;
+  waitBriefly(buffer: ArrayBuffer, offset: number, expected: number, timeoutMs: number): 'woken' | 'timeout' | 'changed';
 }
 
 // build/ sits at the package root: one level above src/ (ts-jest), two above dist/src/.
@@ -112,6 +113,11 @@ export class Segment {
   /** Waits until the 32-bit word at byte `offset` may no longer hold `expected`, or `timeoutMs` passes (negative: no limit). */
   wait(offset: number, expected: number, timeoutMs: number): Promise<'woken' | 'timeout' | 'changed'> {
     return loadNative().wait(this.buffer, offset, expected, timeoutMs);
+  }
+
+  /** The same wait on this thread, blocking it, for at most `timeoutMs` (a fraction of a millisecond). */
+  waitBriefly(offset: number, expected: number, timeoutMs: number): 'woken' | 'timeout' | 'changed' {
+    return loadNative().waitBriefly(this.buffer, offset, expected, timeoutMs);
   }
 
   /** Wakes up to `count` waiters on the word at byte `offset` (0: all of them), in any process. */

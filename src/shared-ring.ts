@@ -33,8 +33,12 @@ const WORDS = {
 } as const;
 /** The start-time mark of a writer slot held for a child that has not attached yet. */
 const IN_TRANSIT = 1;
-/** A wait spins this long (ms) before it sleeps: a hand-off between running processes takes microseconds, a sleep and a wake-up tens. */
-const SPIN_MS = 0.05;
+/**
+ * A wait first blocks this long (ms) in the kernel on the calling thread: a hand-off between running
+ * processes comes back in microseconds that way, where a waiter thread and a hop through the event
+ * loop take tens. Only then does it sleep asynchronously. The event loop is held up this long at most.
+ */
+const BRIEF_WAIT_MS = 0.2;
 /** The table of the processes holding the writing end (pipes: end of file), as [pid, start time] pairs. */
 const WRITERS = { offset: 128, slots: 112 } as const;
 /** The data area starts here. */
@@ -132,7 +136,7 @@ class RobustMutex {
 
 /** One futex wait on the word at `offset` while it holds `expected`; an abort wakes the word's waiters, who re-check. */
 async function sleepOn(segment: Segment, offset: number, expected: number, ms: number, signal?: AbortSignal): Promise<void> {
-  if (spinWhile(segment, offset, expected)) return;
+  if (waitBriefly(segment, offset, expected)) return;
   if (!signal) {
     await segment.wait(offset, expected, ms);
     return;
@@ -147,14 +151,9 @@ async function sleepOn(segment: Segment, offset: number, expected: number, ms: n
   if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason });
 }
 
-/** Spins up to SPIN_MS while the word at `offset` holds `expected`; true if it changed meanwhile. */
-export function spinWhile(segment: Segment, offset: number, expected: number): boolean {
-  const word = new Int32Array(segment.buffer, offset, 1);
-  const end = performance.now() + SPIN_MS;
-  do {
-    if (Atomics.load(word, 0) !== expected) return true;
-  } while (performance.now() < end);
-  return false;
+/** Waits up to BRIEF_WAIT_MS on this thread while the word at `offset` holds `expected`; true if it changed or was woken. */
+export function waitBriefly(segment: Segment, offset: number, expected: number): boolean {
+  return segment.waitBriefly(offset, expected, BRIEF_WAIT_MS) !== 'timeout';
 }
 
 export class SharedRing {

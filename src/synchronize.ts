@@ -12,7 +12,7 @@
 import { AbortError, errors } from './errors';
 import { currentProcess } from './process';
 import { Segment, sharedObject, type SegmentRef } from './shared-memory';
-import { spinWhile } from './shared-ring';
+import { waitBriefly } from './shared-ring';
 
 export interface AcquireOptions {
   /** false: take the lock only if it is free, at once (Python's `block=False`). Default true. */
@@ -123,7 +123,7 @@ abstract class SharedLock {
 
   /** One futex wait while the word reads CONTENDED; an abort wakes every waiter (they re-check). */
   async #sleep(left: number, signal: AbortSignal | undefined): Promise<void> {
-    if (spinWhile(this.#segment, this.#offset, CONTENDED)) return;
+    if (waitBriefly(this.#segment, this.#offset, CONTENDED)) return;
     if (!signal) {
       await this.#segment.wait(this.#offset, CONTENDED, left);
       return;
