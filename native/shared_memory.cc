@@ -152,6 +152,22 @@ long Futex(uint32_t* word, int op, uint32_t value, const struct timespec* timeou
   return syscall(SYS_futex, word, op, value, timeout, nullptr, 0);
 }
 
+// What a FUTEX_WAIT's return says: woken (or a signal: the caller re-checks), timed out, or the
+// word no longer held the expected value.
+const char* OutcomeOf(long result, int error) {
+  return result == 0 ? "woken" : error == ETIMEDOUT ? "timeout" : error == EAGAIN ? "changed" : "woken";
+}
+
+// The arguments of both waits: (buffer, offset, expected, timeoutMs).
+bool WaitArgs(napi_env env, napi_callback_info info, napi_value* argv, uint32_t** word, uint32_t* expected, double* timeout_ms) {
+  if (!GetArgs(env, info, 4, argv) || !WordAt(env, argv[0], argv[1], word)) return false;
+  if (napi_get_value_uint32(env, argv[2], expected) != napi_ok || napi_get_value_double(env, argv[3], timeout_ms) != napi_ok) {
+    Throw(env, "ERR_MP_SHARED_MEMORY", "a wait takes (buffer, offset, expected, timeoutMs)");
+    return false;
+  }
+  return true;
+}
+
 struct Wait {
   napi_deferred deferred;
   napi_ref buffer;  // keeps the mapping alive while the thread sleeps on it
@@ -183,20 +199,16 @@ void Sleep(Wait* wait) {
   }
   // Relative timeout on CLOCK_MONOTONIC. EINTR (a signal) counts as a wake: the caller re-checks.
   long result = Futex(wait->word, FUTEX_WAIT, wait->expected, limit);
-  wait->outcome = result == 0 ? "woken" : errno == ETIMEDOUT ? "timeout" : errno == EAGAIN ? "changed" : "woken";
+  wait->outcome = OutcomeOf(result, errno);
   napi_call_threadsafe_function(wait->done, wait, napi_tsfn_blocking);
 }
 
 napi_value StartWait(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  if (!GetArgs(env, info, 4, argv)) return nullptr;
   uint32_t* word;
-  if (!WordAt(env, argv[0], argv[1], &word)) return nullptr;
   uint32_t expected;
   double timeout_ms;
-  if (napi_get_value_uint32(env, argv[2], &expected) != napi_ok || napi_get_value_double(env, argv[3], &timeout_ms) != napi_ok) {
-    return Throw(env, "ERR_MP_SHARED_MEMORY", "wait(buffer, offset, expected, timeoutMs) takes numbers");
-  }
+  if (!WaitArgs(env, info, argv, &word, &expected, &timeout_ms)) return nullptr;
   Wait* wait = new Wait{nullptr, nullptr, nullptr, word, expected, timeout_ms, "woken"};
   napi_value promise, name;
   napi_create_promise(env, &wait->deferred, &promise);
@@ -212,22 +224,17 @@ napi_value StartWait(napi_env env, napi_callback_info info) {
 // (a fraction of a millisecond), then waits asynchronously if nothing came.
 napi_value WaitBriefly(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  if (!GetArgs(env, info, 4, argv)) return nullptr;
   uint32_t* word;
-  if (!WordAt(env, argv[0], argv[1], &word)) return nullptr;
   uint32_t expected;
   double timeout_ms;
-  if (napi_get_value_uint32(env, argv[2], &expected) != napi_ok || napi_get_value_double(env, argv[3], &timeout_ms) != napi_ok ||
-      timeout_ms < 0 || timeout_ms > 10) {
-    return Throw(env, "ERR_MP_SHARED_MEMORY", "waitBriefly(buffer, offset, expected, timeoutMs) takes numbers, timeoutMs at most 10");
-  }
+  if (!WaitArgs(env, info, argv, &word, &expected, &timeout_ms)) return nullptr;
+  if (timeout_ms < 0 || timeout_ms > 10) return Throw(env, "ERR_MP_SHARED_MEMORY", "waitBriefly() waits 0 to 10 ms");
   struct timespec timeout;
   timeout.tv_sec = 0;
   timeout.tv_nsec = static_cast<long>(timeout_ms * 1e6);
   long result = Futex(word, FUTEX_WAIT, expected, &timeout);
-  const char* outcome = result == 0 ? "woken" : errno == ETIMEDOUT ? "timeout" : errno == EAGAIN ? "changed" : "woken";
   napi_value value;
-  napi_create_string_utf8(env, outcome, NAPI_AUTO_LENGTH, &value);
+  napi_create_string_utf8(env, OutcomeOf(result, errno), NAPI_AUTO_LENGTH, &value);
   return value;
 }
 

@@ -15,6 +15,7 @@ import type * as Library from '../../src';
 import type * as Reduction from '../../src/reduction';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
+import { lib, start, useStartedChildren } from './started-children';
 
 type Lock = Library.Lock | Library.RLock;
 type SharedRef = ReturnType<Lock['toRef']> | ReturnType<Library.Value['toRef']>;
@@ -24,28 +25,11 @@ interface Tasks {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library and tasks, as children run them */
-const lib = require(`${DIST}/src/index.js`) as typeof Library;
 const { decodeStart } = require(`${DIST}/src/reduction.js`) as typeof Reduction;
 const tasks = require(join(__dirname, 'tasks', 'shared-objects.cjs')) as Tasks;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const started: Library.Process[] = [];
-
-function start<A extends unknown[]>(target: (...args: A) => unknown, args: A): Library.Process {
-  const p = new lib.Process({ target: target as Library.Task, args });
-  p.start();
-  started.push(p);
-  return p;
-}
-
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.exitCode === null) p.kill();
-    await p.join();
-  }
-});
-
-afterAll(() => lib.stopStandby());
+useStartedChildren();
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
 const memfdMaps = (): number =>

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type * as Library from '../../src';
 import { Observations } from '../harness/observations';
-import { DIST } from '../harness/paths';
+import { lib, start, useStartedChildren } from './started-children';
 
 type Lock = Library.Lock | Library.RLock;
 type Value = Library.Value;
@@ -18,27 +18,10 @@ interface Tasks {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library and tasks, as children run them */
-const lib = require(`${DIST}/src/index.js`) as typeof Library;
 const tasks = require(join(__dirname, 'tasks', 'shared-objects.cjs')) as Tasks;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const started: Library.Process[] = [];
-
-function start<A extends unknown[]>(target: (...args: A) => unknown, args: A): Library.Process {
-  const p = new lib.Process({ target: target as Library.Task, args });
-  p.start();
-  started.push(p);
-  return p;
-}
-
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.exitCode === null) p.kill();
-    await p.join();
-  }
-});
-
-afterAll(() => lib.stopStandby());
+useStartedChildren();
 
 // Any code, at run time: the tests go through every typecode, and TypeScript's per-code types
 // (number or bigint) are checked by `npm run typecheck` on the library itself.

@@ -14,8 +14,8 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import type * as Library from '../../src';
 import { Observations, type Observation } from '../harness/observations';
-import { DIST } from '../harness/paths';
 import { hasEnded, type ProcessId } from '../harness/proc';
+import { lib, start, useStartedChildren } from './started-children';
 
 type Lock = Library.Lock | Library.RLock;
 type Value = Library.Value;
@@ -30,7 +30,6 @@ interface Tasks {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library and tasks, as children run them */
-const lib = require(`${DIST}/src/index.js`) as typeof Library;
 const tasks = require(join(__dirname, 'tasks', 'shared-objects.cjs')) as Tasks;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -42,23 +41,7 @@ const AT_ONCE_MS = 100;
 /** How soon a waiter in one process has a lock that another process released. */
 const HANDOVER_MS = 500;
 
-const started: Library.Process[] = [];
-
-function start<A extends unknown[]>(target: (...args: A) => unknown, args: A): Library.Process {
-  const p = new lib.Process({ target: target as Library.Task, args });
-  p.start();
-  started.push(p);
-  return p;
-}
-
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.exitCode === null) p.kill();
-    await p.join();
-  }
-});
-
-afterAll(() => lib.stopStandby());
+useStartedChildren();
 
 /** The lock held by a child until the returned function lets it go (a gate lock the test holds). */
 async function holdInChild(lock: Lock, tag: string): Promise<{ child: Library.Process; held: Observation; letGo(): Promise<void> }> {
