@@ -22,8 +22,8 @@ export interface ConnectionRef {
   readable: SegmentRef | null;
   writable: SegmentRef | null;
   offset: number;
-  /** The writers' slot held for the receiving process until it attaches (null: a read-only end). */
-  transfer: number | null;
+  /** The writers' slot held for the receiving process until it attaches, and its mark (null: a read-only end). */
+  transfer: { slot: number; mark: number } | null;
 }
 
 /** Each direction's buffer; a message larger than this (minus 4 bytes) is refused at send(). */
@@ -36,10 +36,10 @@ const encoder = new TextEncoder();
 // A collected Connection lets go of its sending end, as a garbage-collected Python one closes.
 const letGo = new FinalizationRegistry<{ ring: SharedRing; slot: number }>(({ ring, slot }) => ring.removeWriter(slot));
 
-let placement: { readable: SharedRing | null; writable: SharedRing | null; transfer?: number | null } | undefined;
+let placement: { readable: SharedRing | null; writable: SharedRing | null; transfer?: { slot: number; mark: number } | null } | undefined;
 
 /** Writers' slots held for children being started: released by the parent if a child never attaches. */
-let transfers: { ring: SharedRing; slot: number }[] | null = null;
+let transfers: { ring: SharedRing; slot: number; mark: number }[] | null = null;
 
 /**
  * Runs `encode` (which may pass connections to a child) and returns what it returned, plus a
@@ -49,7 +49,7 @@ export function withTransfers<T>(encode: () => T): { result: T; release: () => v
   transfers = [];
   const issued = transfers;
   const release = (): void => {
-    for (const { ring, slot } of issued) ring.releaseInTransit(slot);
+    for (const { ring, slot, mark } of issued) ring.releaseInTransit(slot, mark);
   };
   try {
     return { result: encode(), release };
@@ -74,7 +74,12 @@ export class Connection {
     placement = undefined;
     this.#readable = readable;
     this.#writable = writable;
-    this.#slot = writable === null ? null : transfer !== null && writable.takeOverWriter(transfer) ? transfer : writable.addWriter();
+    this.#slot =
+      writable === null
+        ? null
+        : transfer !== null && writable.takeOverWriter(transfer.slot, transfer.mark)
+          ? transfer.slot
+          : writable.addWriter();
     if (this.#writable && this.#slot !== null) letGo.register(this, { ring: this.#writable, slot: this.#slot }, this);
   }
 
@@ -96,7 +101,7 @@ export class Connection {
     const ring = this.#writable;
     if (ring === null) throw errors.readOnly('send');
     const bytes = encoder.encode(encodeItem(item, 'Connection.send()'));
-    if (4 + bytes.length > ring.capacity) throw errors.itemTooLarge('Connection.send', bytes.length, ring.capacity - 4);
+    if (4 + bytes.length > ring.capacity) throw errors.itemTooLarge('Connection.send()', 'pipe', bytes.length, ring.capacity - 4);
     await ring.writeLock.acquire(Infinity);
     try {
       while (!ring.fits(bytes.length)) await ring.waitForSpace(bytes.length, Infinity);
@@ -163,10 +168,12 @@ export class Connection {
   /** Names this end for a child (wire format: src/reduction.ts). */
   toRef(): ConnectionRef {
     if (this.#closed) throw errors.connectionClosed('pass');
-    let transfer: number | null = null;
-    if (this.#writable !== null) {
-      transfer = this.#writable.addWriter(true);
-      transfers?.push({ ring: this.#writable, slot: transfer });
+    // A slot is held for the receiving child only when start() passes the end (withTransfers);
+    // elsewhere (an item put on a queue) the ref is refused anyway, and must hold nothing.
+    let transfer: { slot: number; mark: number } | null = null;
+    if (this.#writable !== null && transfers !== null) {
+      transfer = this.#writable.addInTransit();
+      transfers.push({ ring: this.#writable, ...transfer });
     }
     return {
       type: 'Connection',
@@ -187,7 +194,7 @@ export class Connection {
   }
 
   /** This process's end for a ConnectionRef. */
-  static rebuild(readable: Segment | null, writable: Segment | null, transfer: number | null): Connection {
+  static rebuild(readable: Segment | null, writable: Segment | null, transfer: { slot: number; mark: number } | null): Connection {
     const anchor = (readable ?? writable)!;
     // Keyed by both rings: the two ends of a duplex pipe share segments but are different objects.
     const offset = RING_HEADER + (readable && writable ? (readable.tag < writable.tag ? 1 : 2) : readable ? 3 : 4);

@@ -298,8 +298,8 @@ export const errors = {
   empty: (what: string) => new Empty(`${what}.get(): the queue is empty`),
   queueClosed: (what: string, action: string) => new QueueClosedError(`${what}.${action}(): the queue is closed in this process`),
   tooManyTaskDone: () => new TooManyTaskDoneError('JoinableQueue.taskDone(): called more times than items were put'),
-  itemTooLarge: (what: string, bytes: number, limit: number) =>
-    new NotSendableError(`${what}.put(): the item is ${bytes} bytes as JSON, more than the queue's buffer holds (${limit} bytes)`),
+  itemTooLarge: (where: string, container: 'queue' | 'pipe', bytes: number, limit: number) =>
+    new NotSendableError(`${where}: the item is ${bytes} bytes as JSON, more than the ${container}'s buffer holds (${limit} bytes)`),
   endOfFile: () => new EndOfFileError('Connection.recv(): end of file: every other copy of the sending end is closed, and nothing is left'),
   connectionClosed: (action: string) => new ConnectionClosedError(`Connection.${action}(): the connection is closed`),
   readOnly: (action: 'send' | 'recv') =>

@@ -6,6 +6,7 @@
  */
 import { errors } from './errors';
 import { MAX_SEGMENT_SIZE, Segment, type SegmentRef } from './shared-memory';
+import { RING_HEADER } from './shared-ring';
 import { Connection, type ConnectionRef } from './connection';
 import { Queue, type QueueRef } from './queues';
 import { Value, type ValueRef } from './sharedctypes';
@@ -45,13 +46,23 @@ export function checkRef(value: unknown): SharedRef {
   if (ref.type === 'Connection') {
     const end = (s: unknown): boolean => s === null || isSegmentRef(s);
     if (!end(ref.readable) || !end(ref.writable) || (ref.readable === null && ref.writable === null)) throw bad('has no valid segments');
-    const slot = ref.transfer;
-    if (!(slot === null || (Number.isInteger(slot) && (slot as number) >= 0 && (slot as number) < 112)))
+    if (
+      !(ref.readable === null || isRingRef(ref.readable as SegmentRef)) ||
+      !(ref.writable === null || isRingRef(ref.writable as SegmentRef))
+    ) {
+      throw bad('names a segment that is not a ring');
+    }
+    const transfer = ref.transfer as { slot?: unknown; mark?: unknown } | null;
+    const slotOk = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) < 112;
+    const markOk = (n: unknown): boolean => Number.isInteger(n) && (n as number) < 0;
+    if (!(transfer === null || (typeof transfer === 'object' && slotOk(transfer.slot) && markOk(transfer.mark)))) {
       throw bad('has a bad transfer slot');
+    }
     return ref as unknown as ConnectionRef;
   }
   if (!isSegmentRef(ref.segment)) throw bad('has no valid segment');
   if (ref.type === 'Queue' || ref.type === 'JoinableQueue') {
+    if (!isRingRef(ref.segment)) throw bad('names a segment that is not a ring');
     if (!Number.isSafeInteger(ref.maxsize) || (ref.maxsize as number) < 0) throw bad('has a bad maxsize');
     return ref as unknown as QueueRef;
   }
@@ -73,6 +84,12 @@ export function checkRef(value: unknown): SharedRef {
     if (lock.type === 'Value') throw bad('has a Value as its lock');
   }
   return ref as unknown as ValueRef;
+}
+
+/** A ring's segment: its header, then a power of two of data bytes (src/shared-ring.ts). */
+function isRingRef(value: SegmentRef): boolean {
+  const data = value.size - RING_HEADER;
+  return data >= 64 && (data & (data - 1)) === 0;
 }
 
 function isSegmentRef(value: unknown): value is SegmentRef {

@@ -187,7 +187,8 @@ export class Queue {
 
   #encode(item: Json): Uint8Array {
     const bytes = encoder.encode(encodeItem(item, `${this.#name}.put()`));
-    if (4 + bytes.length > this.#ring.capacity) throw errors.itemTooLarge(this.#name, bytes.length, this.#ring.capacity - 4);
+    if (4 + bytes.length > this.#ring.capacity)
+      throw errors.itemTooLarge(`${this.#name}.put()`, 'queue', bytes.length, this.#ring.capacity - 4);
     return bytes;
   }
 

@@ -31,8 +31,13 @@ const WORDS = {
   extraWaiters: 56,
   writers: 60, // slots in use in the writers' table (pipes)
 } as const;
-/** The start-time mark of a writer slot held for a child that has not attached yet. */
-const IN_TRANSIT = 1;
+/**
+ * A writer slot held for a child that has not attached yet carries a negative mark instead of a
+ * start time, unique in this process, so that one child's exit never frees a slot since reused
+ * for another child.
+ */
+let transits = 0;
+const isInTransit = (recorded: number): boolean => recorded < 0;
 /**
  * A wait first blocks this long (ms) in the kernel on the calling thread: a hand-off between running
  * processes comes back in microseconds that way, where a waiter thread and a hop through the event
@@ -144,6 +149,8 @@ async function sleepOn(segment: Segment, offset: number, expected: number, ms: n
   const onAbort = (): void => void segment.wake(offset, 0);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
+    // Aborted before the listener was there (in the same tick as the call): no wake would come.
+    if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason });
     await segment.wait(offset, expected, ms);
   } finally {
     signal.removeEventListener('abort', onAbort);
@@ -280,11 +287,11 @@ export class SharedRing {
    * `inTransit`: a slot held for a child that has not attached yet (start() passed it the end), so
    * the parent closing its own copy meanwhile is not an end of file; the child takes it over.
    */
-  addWriter(inTransit = false): number {
+  addWriter(mark?: number): number {
     for (let slot = 0; slot < WRITERS.slots; slot++) {
       const at = (WRITERS.offset + slot * 8) / 4;
       if (Atomics.compareExchange(this.#words, at, 0, process.pid) === 0) {
-        Atomics.store(this.#words, at + 1, inTransit ? IN_TRANSIT : myStart());
+        Atomics.store(this.#words, at + 1, mark ?? myStart());
         Atomics.add(this.#words, WORDS.writers / 4, 1);
         return slot;
       }
@@ -292,19 +299,26 @@ export class SharedRing {
     throw new Error(`more than ${WRITERS.slots} processes hold the sending end of one pipe`);
   }
 
+  /** A slot held for a child being started, with its mark (see isInTransit). */
+  addInTransit(): { slot: number; mark: number } {
+    transits = (transits % 0x3fffffff) + 1;
+    const mark = -transits;
+    return { slot: this.addWriter(mark), mark };
+  }
+
   /** The child's side of an in-transit slot: false if it was released meanwhile (the parent gave up on it). */
-  takeOverWriter(slot: number): boolean {
+  takeOverWriter(slot: number, mark: number): boolean {
     const at = (WRITERS.offset + slot * 8) / 4;
-    if (Atomics.compareExchange(this.#words, at + 1, IN_TRANSIT, 0) !== IN_TRANSIT) return false;
+    if (Atomics.compareExchange(this.#words, at + 1, mark, 0) !== mark) return false;
     Atomics.store(this.#words, at, process.pid);
     Atomics.store(this.#words, at + 1, myStart());
     return true;
   }
 
-  /** The parent's side, once the child has ended: an in-transit slot it never took over is freed. */
-  releaseInTransit(slot: number): void {
+  /** The parent's side, once the child has ended: the slot it held for it, if never taken over, is freed. */
+  releaseInTransit(slot: number, mark: number): void {
     const at = (WRITERS.offset + slot * 8) / 4;
-    if (Atomics.compareExchange(this.#words, at + 1, IN_TRANSIT, 0) === IN_TRANSIT) this.#clearWriter(at);
+    if (Atomics.compareExchange(this.#words, at + 1, mark, 0) === mark) this.#clearWriter(at);
   }
 
   removeWriter(slot: number): void {
@@ -332,7 +346,7 @@ export class SharedRing {
       const recorded = Atomics.load(this.#words, at + 1);
       const start = startTimeOf(pid);
       // An in-transit slot lives as long as the parent that holds it for its child.
-      const dead = start === null || (recorded !== 0 && recorded !== IN_TRANSIT && start !== recorded);
+      const dead = start === null || (recorded !== 0 && !isInTransit(recorded) && start !== recorded);
       if (dead && Atomics.compareExchange(this.#words, at, pid, 0) === pid) {
         Atomics.store(this.#words, at + 1, 0);
         Atomics.sub(this.#words, WORDS.writers / 4, 1);

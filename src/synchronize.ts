@@ -131,6 +131,7 @@ abstract class SharedLock {
     const onAbort = (): void => void this.#segment.wake(this.#offset, 0);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason });
       await this.#segment.wait(this.#offset, CONTENDED, left);
     } finally {
       signal.removeEventListener('abort', onAbort);

@@ -522,7 +522,7 @@ describe('security and the wire format', () => {
   // start-message error. Fix: refuse a Queue or Connection segment whose size is not RING_HEADER
   // plus a power of two (src/shared-ring.ts: positions wrap cleanly only then) in checkRef.
   // Remove `.failing` once fixed.
-  it.failing(
+  it(
     "BUG: a Queue or Connection ref naming a segment too small for a ring (a Lock's) is refused as a malformed start message, opening nothing",
     async () => {
       const { lock } = await foreignRefs('q-lock-as-ring');
@@ -616,7 +616,7 @@ describe('API basics', () => {
   // a timeout, until the timeout). The same for put() on a full queue and JoinableQueue.join().
   // Fix: in sleepOn, check `signal.aborted` once the listener is added and before waiting.
   // Remove `.failing` once fixed.
-  it.failing('BUG: an abort in the same tick as get() still ends it with AbortError', async () => {
+  it('BUG: an abort in the same tick as get() still ends it with AbortError', async () => {
     const queue = new lib.Queue();
     const controller = new AbortController();
     const getting = queue.get({ signal: controller.signal });
