@@ -207,42 +207,38 @@ describe('end of file', () => {
   // per-transfer generation in the start-time word, which takeOverWriter and releaseInTransit
   // compare-and-swap), or have the parent forget a transfer once the child has taken it over.
   // Remove `.failing` once fixed.
-  it(
-    'BUG: a child that closed its end and exits later does not free the slot now held for the next child being started',
-    async () => {
-      const observations = new Observations();
-      const [reader, writer] = lib.Pipe(false);
-      const gate = new lib.Lock();
-      await gate.acquire();
-      let gateHeld = true;
+  it('BUG: a child that closed its end and exits later does not free the slot now held for the next child being started', async () => {
+    const observations = new Observations();
+    const [reader, writer] = lib.Pipe(false);
+    const gate = new lib.Lock();
+    await gate.acquire();
+    let gateHeld = true;
+    try {
+      const first = start(tasks.sendCloseAndWait, ['pipe-aba-first', writer, 'first', gate]);
+      await observations.waitFor('closed', { tok: 'pipe-aba-first' });
+      // The first child's slot is free again: the next child's in-transit slot is that one.
+      const second = startStopped(tasks.sendAndReturn, ['pipe-aba-second', writer, 'second']);
       try {
-        const first = start(tasks.sendCloseAndWait, ['pipe-aba-first', writer, 'first', gate]);
-        await observations.waitFor('closed', { tok: 'pipe-aba-first' });
-        // The first child's slot is free again: the next child's in-transit slot is that one.
-        const second = startStopped(tasks.sendAndReturn, ['pipe-aba-second', writer, 'second']);
-        try {
-          writer.close();
-          expect(writers(reader)).toEqual([{ pid: process.pid, start: inTransit }]);
-          gate.release();
-          gateHeld = false;
-          await first.join({ timeout: 5_000 });
-          expect(first.exitCode).toBe(0);
-          await expect(reader.recv()).resolves.toBe('first');
-          // Still held for the second child, which has not attached yet: no end of file.
-          expect(await reader.poll(300)).toBe(false);
-          expect(writers(reader)).toEqual([{ pid: process.pid, start: inTransit }]);
-        } finally {
-          process.kill(second.pid!, 'SIGCONT');
-        }
-        await expect(within(reader.recv(), 10_000, 'the second child’s message')).resolves.toBe('second');
-        await second.join({ timeout: 10_000 });
-        await expect(within(reader.recv(), 5_000, 'the end of file')).rejects.toMatchObject({ name: 'EndOfFileError' });
+        writer.close();
+        expect(writers(reader)).toEqual([{ pid: process.pid, start: inTransit }]);
+        gate.release();
+        gateHeld = false;
+        await first.join({ timeout: 5_000 });
+        expect(first.exitCode).toBe(0);
+        await expect(reader.recv()).resolves.toBe('first');
+        // Still held for the second child, which has not attached yet: no end of file.
+        expect(await reader.poll(300)).toBe(false);
+        expect(writers(reader)).toEqual([{ pid: process.pid, start: inTransit }]);
       } finally {
-        if (gateHeld) gate.release();
+        process.kill(second.pid!, 'SIGCONT');
       }
-    },
-    30_000,
-  );
+      await expect(within(reader.recv(), 10_000, 'the second child’s message')).resolves.toBe('second');
+      await second.join({ timeout: 10_000 });
+      await expect(within(reader.recv(), 5_000, 'the end of file')).rejects.toMatchObject({ name: 'EndOfFileError' });
+    } finally {
+      if (gateHeld) gate.release();
+    }
+  }, 30_000);
 
   // BUG (src/connection.ts, Connection.toRef; src/reduction.ts, encodeItem): refOf() calls toRef()
   // to find a shared object among an item, and a sending end's toRef() takes a writer's slot "in

@@ -522,17 +522,13 @@ describe('security and the wire format', () => {
   // start-message error. Fix: refuse a Queue or Connection segment whose size is not RING_HEADER
   // plus a power of two (src/shared-ring.ts: positions wrap cleanly only then) in checkRef.
   // Remove `.failing` once fixed.
-  it(
-    "BUG: a Queue or Connection ref naming a segment too small for a ring (a Lock's) is refused as a malformed start message, opening nothing",
-    async () => {
-      const { lock } = await foreignRefs('q-lock-as-ring');
-      const { segment } = lock;
-      refused(message([{ at: ['args', 0], ref: { type: 'Queue', segment, offset: 1024, maxsize: 0 } }]), /^invalid start message/);
-      const pipeEnd = { type: 'Connection', readable: segment, writable: null, offset: 1024, transfer: null };
-      refused(message([{ at: ['args', 0], ref: pipeEnd }]), /^invalid start message/);
-    },
-    20_000,
-  );
+  it("BUG: a Queue or Connection ref naming a segment too small for a ring (a Lock's) is refused as a malformed start message, opening nothing", async () => {
+    const { lock } = await foreignRefs('q-lock-as-ring');
+    const { segment } = lock;
+    refused(message([{ at: ['args', 0], ref: { type: 'Queue', segment, offset: 1024, maxsize: 0 } }]), /^invalid start message/);
+    const pipeEnd = { type: 'Connection', readable: segment, writable: null, offset: 1024, transfer: null };
+    refused(message([{ at: ['args', 0], ref: pipeEnd }]), /^invalid start message/);
+  }, 20_000);
 });
 
 describe('API basics', () => {
