@@ -14,7 +14,7 @@
  *   results (renamed or removed; checked only when the whole suite ran);
  * - not yet specified: a planned rule;
  * - unsupported: the rule needs an optional member the adapter lacks (its capabilities say so, e.g.
- *   no Lock()); its tests were skipped, and the reason names the member.
+ *   no Lock()); its tests were not run (one checked that the member is missing), and the reason names it.
  * Failures of the run as a whole (the global teardown's leak check, a spec file outside any rule,
  * Jest failing without results) are one more row per implementation, rule "(run)". The report exits
  * non-zero on any fail or unexpected pass.

@@ -72,7 +72,7 @@ export interface RuleResult {
   failed: number;
   /** Tests that did not run (filtered out by -t, skipped, todo). */
   skipped: number;
-  /** Why the rule's tests were skipped, when the adapter lacks a member it needs (describe-rule.ts). */
+  /** Why the rule's tests did not run, when the adapter lacks a member it needs (describe-rule.ts). */
   unsupported?: string;
   /** Test failures and file-level failures, in the order Jest reported them. */
   failures: Failure[];
@@ -218,10 +218,11 @@ export function interpretResults(
           runFailures.push(`${path}: test '${fullName}', which belongs to no rule, failed: ${message}`);
         }
       } else if (rule) {
-        if (test.status === 'passed') of(rule).passed++;
-        else of(rule).skipped++;
+        // A rule the adapter cannot run has one passing test, the check of that claim: unsupported, not passed.
         const unsupported = UNSUPPORTED.exec(test.ancestorTitles[0] ?? '')?.[1];
-        if (unsupported !== undefined && test.status !== 'passed') of(rule).unsupported = unsupported;
+        if (unsupported !== undefined && test.status === 'passed') of(rule).unsupported = unsupported;
+        else if (test.status === 'passed') of(rule).passed++;
+        else of(rule).skipped++;
       }
     }
     let blocks = suiteFailureBlocks(file.message ?? '');
