@@ -8,15 +8,16 @@
  * refs as a matter of security. Children run the compiled library (dist/src) and the tasks of
  * ./tasks/queues.cjs.
  */
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import type * as Library from '../../src';
 import type * as Reduction from '../../src/reduction';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
+import { within } from '../harness/deadline';
+import { exposeGc, expectRefused, fdCount, resources, startMessage } from './shared-object-probes';
+import { lib, start, useStartedChildren } from './started-children';
 
 type Connection = Library.Connection;
 type ConnectionRef = ReturnType<Connection['toRef']>;
@@ -29,7 +30,6 @@ interface Tasks {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library and tasks, as children run them */
-const lib = require(`${DIST}/src/index.js`) as typeof Library;
 const { decodeStart } = require(`${DIST}/src/reduction.js`) as typeof Reduction;
 const tasks = require(join(__dirname, 'tasks', 'queues.cjs')) as Tasks;
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -47,15 +47,6 @@ const inTransit = {
   asymmetricMatch: (n: unknown) => typeof n === 'number' && n < 0,
   toAsymmetricMatcher: () => 'a negative in-transit mark',
 } as unknown as number;
-
-const started: Library.Process[] = [];
-
-function start<A extends unknown[]>(target: (...args: A) => unknown, args: A): Library.Process {
-  const p = new lib.Process({ target: target as Library.Task, args });
-  p.start();
-  started.push(p);
-  return p;
-}
 
 let fresh = 0;
 
@@ -75,29 +66,7 @@ function startStopped<A extends unknown[]>(target: (...args: A) => unknown, args
   return child;
 }
 
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.exitCode === null) {
-      p.kill(); // a stopped child dies of SIGKILL all the same
-    }
-    await p.join();
-  }
-});
-
-afterAll(() => lib.stopStandby());
-
-/** `promise`, or a failure naming `what` if it has not settled within `ms` (and no timer left behind). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+useStartedChildren(); // a stopped child dies of SIGKILL all the same
 
 /** How a recv() ends, and when: never throws. */
 function settled<T>(promise: Promise<T>): Promise<{ value?: T; error?: Error; at: number }> {
@@ -127,8 +96,6 @@ function writers(reader: Connection): { pid: number; start: number }[] {
     closeSync(fd);
   }
 }
-
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
 
 describe('end of file', () => {
   it("a writer child SIGKILLed without closing its end (the parent's copy closed): a waiting recv() raises EndOfFileError within 1 s", async () => {
@@ -352,36 +319,8 @@ describe('security and the wire format', () => {
   });
 
   /** A well-formed start message whose `shared` table is given; everything else is valid. */
-  function message(shared: unknown): string {
-    return JSON.stringify({
-      v: 2,
-      kind: 'start',
-      target: null,
-      subclass: null,
-      state: {},
-      args: [null],
-      kwargs: null,
-      name: 'Process-99',
-      daemon: false,
-      identity: [99],
-      parent: { pid: process.pid, name: 'MainProcess' },
-      shared,
-    });
-  }
 
   /** decodeStart(text) must throw an error matching `expected`, and open nothing while doing so. */
-  function refused(text: string, expected: RegExp): void {
-    const before = fdCount();
-    let error: unknown = null;
-    try {
-      decodeStart(text);
-    } catch (e) {
-      error = e;
-    }
-    expect({ fds: fdCount(), text }).toEqual({ fds: before, text });
-    if (error === null) throw new Error(`decodeStart accepted ${text}`);
-    expect({ message: String((error as Error).message), text }).toEqual({ message: expect.stringMatching(expected), text });
-  }
 
   const bad = (detail: string): RegExp =>
     new RegExp(`^invalid start message \\(wire format v2 expected\\): a shared object's ref ${detail}`);
@@ -409,11 +348,11 @@ describe('security and the wire format', () => {
       ...[-1, 112, 1.5, '0', true, undefined].map((transfer): [unknown, RegExp] => [{ ...ref, transfer }, slot]),
       ...[-1, 112, 2 ** 31].map((transfer): [unknown, RegExp] => [{ ...ref, readable: null, writable: segment, transfer }, slot]),
     ];
-    for (const [malformed, expected] of cases) refused(message([{ at, ref: malformed }]), expected);
+    for (const [malformed, expected] of cases) expectRefused(startMessage([{ at, ref: malformed }]), expected);
 
     // The control: the ref well formed is attached (one descriptor more) and receives what the child sent.
     const before = fdCount();
-    const decoded = decodeStart(message([{ at, ref }])).args[0] as unknown as Connection;
+    const decoded = decodeStart(startMessage([{ at, ref }])).args[0] as unknown as Connection;
     expect(fdCount()).toBe(before + 1);
     expect(String(decoded)).toBe('<Connection read-only>');
     await expect(within(decoded.recv(), 5_000, 'the child’s message')).resolves.toBe('from the child');
@@ -437,24 +376,4 @@ async function roundTrips(n: number): Promise<{ exitCode: number | null; wrong: 
   const end = await within(mine.recv(), 5_000, 'the end of file').then(String, (error: Error) => error.name);
   mine.close();
   return { exitCode: child.exitCode, wrong, end };
-}
-
-function resources(): { fds: number; maps: number; threads: number } {
-  const maps = readFileSync('/proc/self/maps', 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('memfd:mp-kit-shared')).length;
-  return { fds: fdCount(), maps, threads: readdirSync('/proc/self/task').length };
-}
-
-/** global.gc, or V8's own once the flag is set (a context made after that has it); undefined if neither works. */
-function exposeGc(): (() => void) | undefined {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -8,16 +8,17 @@
  * queue's shared memory and refs as a matter of security, and API basics the Q rules do not ask.
  * Children run the compiled library (dist/src) and the tasks of ./tasks/queues.cjs.
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import type * as Library from '../../src';
 import type * as Reduction from '../../src/reduction';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
+import { within } from '../harness/deadline';
+import { exposeGc, expectRefused, fdCount, resources, startMessage } from './shared-object-probes';
+import { lib, start, useStartedChildren } from './started-children';
 
 type Queue = Library.Queue;
 type Json = Library.Json;
@@ -38,7 +39,6 @@ interface Tasks {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library and tasks, as children run them */
-const lib = require(`${DIST}/src/index.js`) as typeof Library;
 const { decodeStart } = require(`${DIST}/src/reduction.js`) as typeof Reduction;
 const tasks = require(join(__dirname, 'tasks', 'queues.cjs')) as Tasks;
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -54,44 +54,14 @@ const WORD = { readLock: 16, writeLock: 24, count: 40, unfinished: 52 } as const
 const PID_MASK = (1 << 30) - 1;
 const RING_BYTES = 1 << 20;
 
-const started: Library.Process[] = [];
-
-function start<A extends unknown[]>(target: (...args: A) => unknown, args: A): Library.Process {
-  const p = new lib.Process({ target: target as Library.Task, args });
-  p.start();
-  started.push(p);
-  return p;
-}
-
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mp-kit-queues-'));
 });
 
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.exitCode === null) p.kill();
-    await p.join();
-  }
-});
+useStartedChildren();
 
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await lib.stopStandby();
-});
-
-/** `promise`, or a failure naming `what` if it has not settled within `ms` (and no timer left behind). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Milliseconds `promise` took to settle, and its outcome (an error is returned, not thrown). */
 async function timed<T>(promise: () => Promise<T>): Promise<{ result: T | Error; ms: number }> {
@@ -157,8 +127,6 @@ function firstBadStreamItem(items: readonly Json[]): number {
     return typeof item !== 'object' || item === null || got.i !== i || got.pad !== expected.pad || Object.keys(item).length !== 2;
   });
 }
-
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
 
 describe('reliability', () => {
   it('a consumer SIGKILLed while it waits in get() (holding the read lock) does not wedge the queue: the parent, already waiting, gets the next item within 1 s', async () => {
@@ -436,36 +404,8 @@ describe('security and the wire format', () => {
   });
 
   /** A well-formed start message whose `shared` table is given; everything else is valid. */
-  function message(shared: unknown): string {
-    return JSON.stringify({
-      v: 2,
-      kind: 'start',
-      target: null,
-      subclass: null,
-      state: {},
-      args: [null],
-      kwargs: null,
-      name: 'Process-99',
-      daemon: false,
-      identity: [99],
-      parent: { pid: process.pid, name: 'MainProcess' },
-      shared,
-    });
-  }
 
   /** decodeStart(text) must throw an error matching `expected`, and open nothing while doing so. */
-  function refused(text: string, expected: RegExp): void {
-    const before = fdCount();
-    let error: unknown = null;
-    try {
-      decodeStart(text);
-    } catch (e) {
-      error = e;
-    }
-    expect({ fds: fdCount(), text }).toEqual({ fds: before, text });
-    if (error === null) throw new Error(`decodeStart accepted ${text}`);
-    expect({ message: String((error as Error).message), text }).toEqual({ message: expect.stringMatching(expected), text });
-  }
 
   const bad = (detail: string): RegExp =>
     new RegExp(`^invalid start message \\(wire format v2 expected\\): a shared object's ref ${detail}`);
@@ -502,15 +442,15 @@ describe('security and the wire format', () => {
         cases.push([{ ...ref, segment }, bad('has no valid segment')]);
       }
     }
-    for (const [ref, expected] of cases) refused(message([{ at, ref }]), expected);
+    for (const [ref, expected] of cases) expectRefused(startMessage([{ at, ref }]), expected);
 
     // The control: the same refs well formed are attached (one descriptor more) and work.
     const before = fdCount();
-    const decoded = decodeStart(message([{ at, ref: queue }])).args[0] as unknown as Queue;
+    const decoded = decodeStart(startMessage([{ at, ref: queue }])).args[0] as unknown as Queue;
     expect(fdCount()).toBe(before + 1);
     expect(decoded).toBeInstanceOf(lib.Queue);
     await expect(decoded.get({ timeout: 1_000 })).resolves.toBe('from the child');
-    const decodedJoinable = decodeStart(message([{ at, ref: joinable }])).args[0] as unknown as Library.JoinableQueue;
+    const decodedJoinable = decodeStart(startMessage([{ at, ref: joinable }])).args[0] as unknown as Library.JoinableQueue;
     expect(decodedJoinable).toBeInstanceOf(lib.JoinableQueue);
     expect(decodedJoinable.maxsize).toBe(3);
   }, 20_000);
@@ -525,9 +465,9 @@ describe('security and the wire format', () => {
   it("BUG: a Queue or Connection ref naming a segment too small for a ring (a Lock's) is refused as a malformed start message, opening nothing", async () => {
     const { lock } = await foreignRefs('q-lock-as-ring');
     const { segment } = lock;
-    refused(message([{ at: ['args', 0], ref: { type: 'Queue', segment, offset: 1024, maxsize: 0 } }]), /^invalid start message/);
+    expectRefused(startMessage([{ at: ['args', 0], ref: { type: 'Queue', segment, offset: 1024, maxsize: 0 } }]), /^invalid start message/);
     const pipeEnd = { type: 'Connection', readable: segment, writable: null, offset: 1024, transfer: null };
-    refused(message([{ at: ['args', 0], ref: pipeEnd }]), /^invalid start message/);
+    expectRefused(startMessage([{ at: ['args', 0], ref: pipeEnd }]), /^invalid start message/);
   }, 20_000);
 });
 
@@ -672,24 +612,4 @@ async function roundTrips(n: number): Promise<{ exitCode: number | null; wrong: 
   }
   await child.join({ timeout: 10_000 });
   return { exitCode: child.exitCode, wrong };
-}
-
-function resources(): { fds: number; maps: number; threads: number } {
-  const maps = readFileSync('/proc/self/maps', 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('memfd:mp-kit-shared')).length;
-  return { fds: fdCount(), maps, threads: readdirSync('/proc/self/task').length };
-}
-
-/** global.gc, or V8's own once the flag is set (a context made after that has it); undefined if neither works. */
-function exposeGc(): (() => void) | undefined {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
 }

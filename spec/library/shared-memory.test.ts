@@ -6,16 +6,15 @@
  * it names is refused. Children run the compiled library (dist/src) and ./tasks/shared-objects.cjs.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import type * as Library from '../../src';
 import type * as Reduction from '../../src/reduction';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
 import { lib, start, useStartedChildren } from './started-children';
+import { exposeGc, fdCount } from './shared-object-probes';
 
 type Lock = Library.Lock | Library.RLock;
 type SharedRef = ReturnType<Lock['toRef']> | ReturnType<Library.Value['toRef']>;
@@ -31,7 +30,6 @@ const tasks = require(join(__dirname, 'tasks', 'shared-objects.cjs')) as Tasks;
 
 useStartedChildren();
 
-const fdCount = (): number => readdirSync('/proc/self/fd').length;
 const memfdMaps = (): number =>
   readFileSync('/proc/self/maps', 'utf8')
     .split('\n')
@@ -444,17 +442,4 @@ function flip(tag: string): string {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** global.gc, or V8's own once the flag is set (a context made after that has it); undefined if neither works. */
-function exposeGc(): (() => void) | undefined {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -6,16 +6,16 @@
  * library (dist/src) and the tasks of ./tasks/shared-objects.cjs, and report through the
  * observation channel.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import type * as Library from '../../src';
 import { Observations, type Observation } from '../harness/observations';
 import { hasEnded, type ProcessId } from '../harness/proc';
 import { lib, start, useStartedChildren } from './started-children';
+import { within } from '../harness/deadline';
+import { exposeGc, resources } from './shared-object-probes';
 
 type Lock = Library.Lock | Library.RLock;
 type Value = Library.Value;
@@ -75,19 +75,6 @@ async function timed<T>(promise: () => Promise<T>): Promise<{ result: T; ms: num
   const begin = now();
   const result = await promise();
   return { result, ms: now() - begin };
-}
-
-/** `promise`, or a failure naming `what` if it has not settled within `ms` (and no timer left behind). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The lock word itself (0 free, 1 held, 2 held with waiters), read from the memfd as another process would. */
@@ -502,24 +489,4 @@ async function hammerFromEightProcesses(): Promise<{ count: number; exits: (numb
   }
   for (const child of children) await child.join({ timeout: 20_000 });
   return { count: value.value, exits: children.map((c) => c.exitCode) };
-}
-
-function resources(): { fds: number; maps: number; threads: number } {
-  const maps = readFileSync('/proc/self/maps', 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('memfd:mp-kit-shared')).length;
-  return { fds: readdirSync('/proc/self/fd').length, maps, threads: readdirSync('/proc/self/task').length };
-}
-
-/** global.gc, or V8's own once the flag is set (a context made after that has it); undefined if neither works. */
-function exposeGc(): (() => void) | undefined {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
 }
