@@ -57,6 +57,8 @@ export const CAPABILITIES = {
   Queue: 'Adapter.Queue() makes a queue the same way (the Q rules, PC1). Declared exactly when the member exists.',
   JoinableQueue: 'Adapter.JoinableQueue() makes a queue with task counting (J1). Declared exactly when the member exists.',
   Pipe: 'Adapter.Pipe() makes a pair of connections (PI1, PI2). Declared exactly when the member exists.',
+  'reruns-main-module':
+    "every child first runs the parent's main module again, under another name (`__mp_main__`), whatever module its target lives in, so the main module's unguarded top-level code runs once more in each child (CPython spawn and forkserver). Without it a child loads only what its target needs: nothing at all (CPython fork), or the target's own module (ours), which is the main module only when the target is defined there; P13.",
   'visible-zombies':
     'an exited child that nobody has reaped stays visible as a zombie (state Z) until joined or polled (CPython fork and spawn); used by the Z rules.',
 } as const;

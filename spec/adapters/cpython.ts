@@ -36,8 +36,8 @@ const UNSENDABLE_WIRE = { $unsendable: true };
 // without start methods (multiprocessing.dummy: threads) claims nothing.
 const CAPABILITIES: Readonly<Record<string, readonly Capability[]>> = {
   fork: ['inherits-parent-memory', 'visible-zombies'],
-  spawn: ['serializes-arguments', 'refuses-unsendable', 'visible-zombies'],
-  forkserver: ['serializes-arguments', 'refuses-unsendable', 'forked-by-server'],
+  spawn: ['serializes-arguments', 'refuses-unsendable', 'visible-zombies', 'reruns-main-module'],
+  forkserver: ['serializes-arguments', 'refuses-unsendable', 'forked-by-server', 'reruns-main-module'],
 };
 const DEFAULT_MODULE = 'multiprocessing';
 const SETTINGS = ['python', 'module'];

@@ -20,13 +20,14 @@ import { ruleById } from '../rules/catalogue';
 import { probedCapabilities } from './capabilities';
 import { RuleViolation, check, fail, show, withCauseFirst } from './checks';
 import { monotonicNow } from './clock';
-import { stopWatching } from './exit-watch';
+import { stopWatching, watchExit } from './exit-watch';
 import { loadExpectations, settle, type Expectation } from './expectations';
 import { checkNoDescendants, endLeftovers } from './leaks';
 import { currentChoice, loadAdapter, type KitAdapter } from './load-adapter';
-import { Observations, writerOf } from './observations';
+import { Observations, writerOf, type Observation } from './observations';
 import { describeEntries, descendants, type ProcessId } from './proc';
 import { runProgram, type ProgramResult } from './programs';
+import { startScenario, type Scenario } from './scenarios';
 import { boundsFrom, measureYardstick, type Bounds } from './yardstick';
 
 /** A child started through kit.start(): its handle, identity and the kit's own timings (monotonic ms). */
@@ -89,8 +90,20 @@ export interface Kit {
    * `npm run report`'s notes.
    */
   note(text: string): void;
-  /** Runs a fixture main program of this adapter's language. */
+  /** Runs a fixture main program of this adapter's language to its end. */
   runProgram(name: string, args?: string[]): Promise<ProgramResult>;
+  /**
+   * Starts a fixture main program of this adapter's language and watches it from outside
+   * (spec/harness/scenarios.ts). The kit ends the program and every process that wrote an
+   * observation after the test, whatever its outcome; one left running is a leak unless declared
+   * with leaveRunning().
+   */
+  scenario(name: string, args?: string[]): Scenario;
+  /**
+   * When /proc first showed this process ended (monotonic ms), for a process known from its own
+   * records (the writer of an observation) or by identity; the wait is bounded by the test's budget.
+   */
+  exitOf(who: Observation | ProcessId): Promise<number>;
 }
 
 const DEFAULT_BUDGET_MS = 20_000;
@@ -170,10 +183,7 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
             }
             a.setDeadline(undefined);
             // Children the test never had a handle for (grandchildren) are known from their own records.
-            for (const o of observations.all()) {
-              if (typeof o.st !== 'number' || a.ledger.isProtected(o.pid)) continue;
-              a.ledger.addObserved(writerOf(o), `the writer of '${o.event}' [${String(o.tok)}]`);
-            }
+            followWriters();
             let leak: string | null;
             try {
               leak = await endLeftovers(a.ledger);
@@ -214,13 +224,34 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
         if (fresh.length > 0) fail(`${after}, a process was started anyway: ${describeEntries(fresh)}`);
         if (records.length > 0) fail(`${after}, a child ran anyway: it recorded ${show(records.map((o) => o.event))}`);
       },
-      leaveRunning: (pid, why) => mp().ledger.leaveRunning(pid, why),
+      leaveRunning: (pid, why) => {
+        followWriters();
+        mp().ledger.leaveRunning(pid, why);
+      },
       note: (text) => {
         process.stdout.write(`note (${id} on ${mp().name}): ${text}\n`);
         const file = process.env.KIT_ADAPTER_INFO;
         if (file) appendFileSync(file, JSON.stringify({ choice: currentChoice(), rule: id, note: text }) + '\n');
       },
       runProgram: (name, args = []) => runProgram(mp().program(name, args)),
+      scenario: (name, args = []) => {
+        const label = `the program '${name}'${args.length > 0 ? ` (${args.join(' ')})` : ''}`;
+        return startScenario(mp().program(name, args), label, (id) => mp().ledger.addObserved(id, label), mp().guard);
+      },
+      exitOf: (who) => {
+        const id = 'event' in who ? writerOf(who) : who;
+        const label = 'event' in who ? `the writer of '${who.event}' [${who.tok}] (pid ${who.pid})` : `pid ${id.pid}`;
+        mp().ledger.addObserved(id, label);
+        return mp().guard(`the exit of ${label}`, watchExit(id));
+      },
+    };
+    /** Puts every process that wrote a record in the current test in the ledger: the kit ends them after it. */
+    const followWriters = (): void => {
+      const a = mp();
+      for (const o of observations?.all() ?? []) {
+        if (typeof o.st !== 'number' || a.ledger.isProtected(o.pid)) continue;
+        a.ledger.addObserved(writerOf(o), `the writer of '${o.event}' [${String(o.tok)}]`);
+      }
     };
 
     beforeAll(async () => {
