@@ -78,6 +78,12 @@ export interface Kit {
   /** Processes below Jest now, by identity: pass to expectNothingStarted(). */
   processTree(): ProcessId[];
   /**
+   * The process tree once it has stopped changing (two reads `prompt` apart agree, at most 20
+   * tries): a baseline that helpers an implementation starts on its own, late (our standby child's
+   * refill, CPython's resource tracker), cannot be mistaken for a process a call under test started.
+   */
+  stillProcessTree(): Promise<ProcessId[]>;
+  /**
    * Shows that nothing was started since `before`, from the harness's own view (the process tree
    * and the observation channel), never from the implementation's activeChildren(): waits as long
    * as a start may take, then fails naming any new process or record.
@@ -216,6 +222,18 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
         return { file, open: () => writeFileSync(file, '') };
       },
       processTree: () => descendants(process.pid).map((p) => ({ pid: p.pid, startTime: p.startTime })),
+      stillProcessTree: async () => {
+        const { prompt } = await kit.bounds();
+        let before = kit.processTree();
+        for (let tries = 0; tries < 20; tries++) {
+          await sleep(prompt);
+          const now = kit.processTree();
+          const still = now.length === before.length && now.every((p) => before.some((q) => same(p, q)));
+          before = now;
+          if (still) break;
+        }
+        return before;
+      },
       expectNothingStarted: async (before, after) => {
         const { start, prompt } = await kit.bounds();
         await sleep(start + prompt);

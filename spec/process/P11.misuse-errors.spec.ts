@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { UNSENDABLE, UNSENDABLE_NAME, type ProcessHandle } from '../adapter';
 import { check, fail } from '../harness/checks';
 import { describeRule, type Started } from '../harness/describe-rule';
@@ -30,15 +29,7 @@ describeRule('P11', (kit) => {
     await kit.observations.waitFor('started', { tok: child.token });
     // The baseline is taken once the tree is still: helpers the first start() set off (our standby
     // child's refill, booted on a later turn) may appear late on a loaded machine (a run saw one).
-    const b = await kit.bounds();
-    let before = kit.processTree();
-    for (let tries = 0; tries < 20; tries++) {
-      await sleep(b.prompt);
-      const now = kit.processTree();
-      const still = now.length === before.length && now.every((p) => before.some((q) => q.pid === p.pid && q.startTime === p.startTime));
-      before = now;
-      if (still) break;
-    }
+    const before = await kit.stillProcessTree();
     names(await rejectsWithCode(() => child.handle.start(), 'ERR_MP_ALREADY_STARTED'), /start.*twice/i, 'the second start');
     gate.open();
     await child.handle.join();
