@@ -568,6 +568,42 @@ export const BREAKAGES: Record<string, Breakage> = {
       return a;
     },
   },
+  'no-exit-handling': exitBreakage(
+    'none',
+    'nothing happens at the end of the main code: daemons keep running, non-daemon children are not waited for',
+    {
+      D2: /the daemon, after the main code's end .* was still running/,
+      D3: /the daemon, after the main code's end .* was still running/,
+      D4: /the daemon, after the main code's end .* was still running/,
+      D7: /the daemon, after its creator's code ended .* was still running/,
+    },
+  ),
+  'daemons-killed': exitBreakage('kill', 'daemons are SIGKILLed at exit instead of terminated', {
+    D2: /exit codes the main program's exit hook saw .*\["daemon"\]: expected -15, got -9/,
+    D3: /exit codes the main program's exit hook saw .*\["daemon"\]: expected -15, got -9/,
+    D4: /exit codes the main program's exit hook saw .*\["daemon"\]: expected -15, got -9/,
+  }),
+  'joins-before-terminating': exitBreakage('join-first', 'at exit, non-daemon children are joined before daemons are terminated', {
+    D3: /the daemon, after the main code's end .* was still running/,
+  }),
+  'children-skip-exit-handling': exitBreakage('main-only', 'a child does no exit handling of its own: its daemons outlive its code', {
+    D7: /the daemon, after its creator's code ended .* was still running/,
+  }),
+  'daemon-forks': exitBreakage('daemon-forks', 'a daemon may start children', {
+    D5: /the daemon started a child/,
+  }),
+  'daemon-flag-dropped': {
+    catches: { D1: /the child's own answer .*expected true, got false/ },
+    description: 'the daemon flag stays in the parent: the child always says it is not a daemon',
+    wrap: (a) => ({
+      ...a,
+      Process: async ({ daemon, ...options }) => {
+        const h = await a.Process(options);
+        let flag = daemon ?? false;
+        return { ...h, daemon: async () => flag, setDaemon: async (value) => void (flag = value) };
+      },
+    }),
+  },
   'lossy-get': {
     catches: {
       Q1: /what the consumer got: .*expected/,
@@ -674,3 +710,16 @@ const createAdapter: CreateAdapter = async ({ startMethod }) => {
 };
 
 export default createAdapter;
+
+/** A breakage of the exit handling, run by the children and programs (fixtures/ts/broken-runtimes/exit-handling.ts). */
+function exitBreakage(variant: string, description: string, catches: Record<string, RegExp>): Breakage {
+  return {
+    catches,
+    description,
+    wrap: (a) => {
+      process.env.KIT_NODE_RUNTIME = `${DIST}/fixtures/ts/broken-runtimes/exit-handling.js`;
+      process.env.KIT_BROKEN_EXIT = variant;
+      return a;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
-import { checkExitCodes, mainEnd, running, startDaemonAtExit } from './daemon-at-exit';
+import { checkExitCodes, endedWithin, mainEnd, running, startDaemonAtExit } from './daemon-at-exit';
 
 /**
  * Detection: the daemon must be gone while the non-daemon sibling still runs and the program is
@@ -21,7 +21,7 @@ describeRule('D3', (kit) => {
     );
     run.endMain();
     const end = await mainEnd(kit);
-    const daemonGone = await kit.exitOf(run.daemon);
+    const daemonGone = await endedWithin(kit, run.daemon, end.t, b.prompt, `the daemon, after the main code's end (${b.basis})`);
     check.atMost("the daemon's end after the main code's end, with a non-daemon sibling running", daemonGone - end.t, b.prompt, b.basis);
 
     // The program must now be waiting for the sibling, however long it takes: give it time to end wrongly.

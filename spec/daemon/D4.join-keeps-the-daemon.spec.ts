@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
 import { monotonicNow } from '../harness/clock';
-import { DAEMON, checkExitCodes, mainEnd, running, startDaemonAtExit, ticksAfter } from './daemon-at-exit';
+import { DAEMON, checkExitCodes, endedWithin, mainEnd, running, startDaemonAtExit, ticksAfter } from './daemon-at-exit';
 
 /**
  * Detection: while the main code is blocked in join() on a non-daemon worker, the daemon must keep
@@ -27,7 +27,7 @@ describeRule('D4', (kit) => {
     run.endSibling();
     const joined = (await kit.observations.waitFor('joined', { tok: 'daemonAtExit:main' }))[0]!;
     const end = await mainEnd(kit);
-    const daemonGone = await kit.exitOf(run.daemon);
+    const daemonGone = await endedWithin(kit, run.daemon, end.t, b.prompt, `the daemon, after the main code's end (${b.basis})`);
     check.that(daemonGone >= joined.t, `the daemon ended ${(joined.t - daemonGone).toFixed(1)} ms before join() returned`);
     check.atMost("the daemon's end after the main code's end", daemonGone - end.t, b.prompt, b.basis);
     const program = await run.scenario.ended;

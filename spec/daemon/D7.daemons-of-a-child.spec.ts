@@ -1,5 +1,6 @@
 import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
+import { endedWithin } from './daemon-at-exit';
 
 /**
  * Detection: an implementation that runs the exit handling only in the main program leaves the
@@ -18,7 +19,7 @@ describeRule('D7', (kit) => {
 
     gate.open();
     const [end] = await kit.observations.waitFor('child-end', { tok: child.token });
-    const daemonGone = await kit.exitOf(firstTick!);
+    const daemonGone = await endedWithin(kit, firstTick!, end!.t, b.prompt, `the daemon, after its creator's code ended (${b.basis})`);
     const childGone = await child.exited;
     await child.handle.join();
 

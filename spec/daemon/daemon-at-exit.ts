@@ -4,6 +4,8 @@
  * joining a non-daemon worker. The gates make every step an event the spec controls.
  */
 import { check } from '../harness/checks';
+import { monotonicNow } from '../harness/clock';
+import { within } from '../harness/deadline';
 import type { Kit } from '../harness/describe-rule';
 import type { Observation } from '../harness/observations';
 import { lookup } from '../harness/proc';
@@ -55,3 +57,12 @@ export function checkExitCodes(kit: Kit, expected: { daemon: number; sibling: nu
 
 /** Ticks written after `t`. */
 export const ticksAfter = (kit: Kit, t: number): Observation[] => kit.observations.of('tick', DAEMON).filter((o) => o.t > t);
+
+/**
+ * When /proc saw the writer of `o` end, waiting at most until `bound` ms after `since`: a process
+ * that outlives that is named as such (not as a timeout of the test).
+ */
+export async function endedWithin(kit: Kit, o: Observation, since: number, bound: number, what: string): Promise<number> {
+  const message = `${what} was still running ${bound.toFixed(1)} ms after it should have ended (pid ${o.pid})`;
+  return within(kit.exitOf(o), since + bound - monotonicNow(), what, message);
+}
