@@ -549,11 +549,63 @@ const later: Rule[] = [
   planned('D3', 'daemon', 'main waits for non-daemon children but not for daemon ones', ['003']),
   planned('D4', 'daemon', 'joining a non-daemon child keeps the daemon running until the join returns', ['003']),
   planned('D5', 'daemon', 'a daemon process cannot start children', ['000']),
-  planned('D6', 'daemon', "a daemon outlives its parent's SIGKILL", ['000']),
+  {
+    id: 'D6',
+    section: 'daemon',
+    title: 'a daemon child outlives its parent killed by a signal, adopted like any orphan',
+    seeds: ['000', '001'],
+    claim:
+      "A daemon child is ended by its parent's exit handling, and that runs only when the main program ends by itself. A parent killed by SIGKILL, or by a SIGTERM it does not handle, runs none of it: its daemon child keeps running, sees its parent dead and is adopted, as any orphan (Z2). The spec ends the daemon itself, and checks that the program's helper processes end once it has.",
+    cpython:
+      'Measured on 3.11.7 with a daemon child ticking every 20 ms: after SIGKILL and after SIGTERM of the program (exit -9 and -15) it ticked on under fork, spawn and forkserver, with getppid() 1 (under forkserver: the fork server) and parent_process().is_alive() False. multiprocessing terminates daemons from an atexit handler, which a death by a signal never reaches.',
+    seedErrors:
+      'Seeds 000 and 001 say a daemon dies whenever the process it belongs to dies. That holds only when the parent ends normally (D2): a parent killed by a signal terminates nothing, and its daemon lives on as an orphan.',
+    flags: ['whole-program', 'posix-only', 'timing'],
+    status: 'specified',
+  },
   planned('D7', 'daemon', "a child's own daemons end with that child", ['003']),
-  planned('Z1', 'zombie', 'an exited, unjoined child is a zombie until reaped', ['002', '004']),
-  planned('Z2', 'zombie', 'an orphan keeps running and is adopted', ['002', '004']),
-  planned('Z3', 'zombie', "terminate() leaves the process's own children as orphans", ['001', '003']),
+  {
+    id: 'Z1',
+    section: 'zombie',
+    title: 'an exited child stays a zombie until join(), isAlive(), activeChildren(), exitCode or another start() reaps it',
+    seeds: ['000', '002', '004'],
+    claim:
+      "A child that has ended is not gone until its parent collects its exit status: until then /proc shows it in state Z, with the creator as its parent. Each of join(), isAlive(), activeChildren(), reading exitCode and starting another process collects it, after which its pid is gone, and the exit code stays readable on the handle. Where the implementation collects every exited child at once (no capability 'visible-zombies'), no zombie is ever visible: the exited child must be gone from /proc within the harness's prompt bound, and the same calls still report it ended, with its exit code.",
+    cpython:
+      "Measured on 3.11.7 with a child exiting with 7, looked at 0.5 s later: under fork and spawn /proc showed it Z with the program as its parent; is_alive() (False), active_children() ([]), exitcode (7), join() and a second Process's start() (which first polls every finished child, _cleanup()) each left it gone, and exitcode stayed 7. Under forkserver its OS parent is the fork server, which reaps it itself: the pid was gone before any call.",
+    seedErrors:
+      "Seed 002 says the parent notices a child's end and collects it after a while by itself; multiprocessing collects nothing until the program makes one of these calls (it has no SIGCHLD handler), so under fork and spawn a child nobody asks about stays a zombie until the program ends. Seed 004 says every process but init becomes a zombie: only between its exit and its reaping, which under forkserver and in Node is at once. Seed 000 cures zombies by killing the parent with p.terminate(); that signals the child p, and the cure within the program is join() or any call above.",
+    flags: ['whole-program', 'posix-only', 'timing'],
+    status: 'specified',
+  },
+  {
+    id: 'Z2',
+    section: 'zombie',
+    title: 'a child whose parent is killed keeps running, sees its parent dead and is adopted by a live process',
+    seeds: ['002', '004'],
+    claim:
+      "When the parent dies first (SIGKILL: nothing of it runs), its child goes on with its task. From `prompt` after the death on, the child's library says its parent is not alive (parentProcess().isAlive() false), and its OS parent is no longer the dead one but a live process that adopted it, the same in /proc as in the child's own records. The spec finds the adopter rather than assuming it: without a fork server the OS parent changes at the death; under one (capability 'forked-by-server') the server was and stays the OS parent. The spec then kills the orphan itself. The program's helper processes (CPython's fork server and resource tracker, our standby child) write no records, so they are read from /proc before the kill and put in the kit's ledger: each must end on its own within the start bound once parent and orphan are gone, and the kit kills whatever is left.",
+    cpython:
+      "Measured on 3.11.7 with a child ticking every 20 ms and the program SIGKILLed: under fork and spawn the next tick read getppid() 1 (no subreaper here; pid 1 is the VM's own init process) and parent_process().is_alive() False. Under forkserver getppid() stayed the fork server's pid while is_alive() turned False. The fork server and the resource tracker (spawn and forkserver) outlived the program, adopted by pid 1, and exited within 50 ms of the orphan's SIGKILL: the orphan holds their pipes, so they see end of file only when it ends.",
+    seedErrors:
+      "Seeds 002 and 004 say init adopts orphans. Linux gives an orphan to its nearest ancestor that declared itself a subreaper (systemd user managers, container inits), else to pid 1, which need not be init (here a VM agent); under CPython's forkserver nobody adopts it, as the server stays its parent. Seed 002's remedy for zombies, killing their parent so that init collects them, relies on the adopter reaping promptly: pid 1 here left an exited orphan a zombie for about a second.",
+    flags: ['whole-program', 'posix-only', 'timing'],
+    status: 'specified',
+  },
+  {
+    id: 'Z3',
+    section: 'zombie',
+    title: "terminate() leaves the process's own children running, as orphans",
+    seeds: ['001', '003'],
+    claim:
+      "terminate() sends SIGTERM to that one process: its own children get no signal and keep running. Once it is dead they are orphans as in Z2: their library says their parent is not alive, and their OS parent is a live adopter that /proc and their own records agree on (under a fork server, the server the terminated child had started for its own children). The spec ends the orphan itself and checks that the terminated child's helper processes end once it has.",
+    cpython:
+      "Measured on 3.11.7: a child was terminated (-15) while its own child ticked every 20 ms; the grandchild went on, with parent_process().is_alive() False. Under fork and spawn its getppid() became 1. Under forkserver the child had started a fork server of its own (a child's start() does not reach the program's server), which forked the grandchild: that server stayed its OS parent, itself adopted by pid 1, and ended once the grandchild was killed.",
+    seedErrors:
+      'Seeds 001 and 003 say terminating a process that has children turns those children into zombies. They are orphans: still running, and adopted. A zombie is a process that has ended and whose parent has not collected it (Z1); an orphan becomes one only once it ends, until its adopter reaps it.',
+    flags: ['posix-only', 'timing'],
+    status: 'specified',
+  },
   planned('PC2', 'prodcons', 'producer/consumer with JoinableQueue and daemon consumers', ['001', '004']),
   planned('T1', 'server', 'the TCP server echoes text upper-cased', ['003', '004']),
   planned('T2', 'server', 'each connection is served by its own process', ['003', '004']),
