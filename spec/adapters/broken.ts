@@ -589,6 +589,11 @@ export const BREAKAGES: Record<string, Breakage> = {
   'children-skip-exit-handling': exitBreakage('main-only', 'a child does no exit handling of its own: its daemons outlive its code', {
     D7: /the daemon, after its creator's code ended .* was still running/,
   }),
+  'exit-without-waiting': exitBreakage(
+    'exit-no-wait',
+    'after process.exit() or an uncaught error the daemons are terminated, but the other children are not waited for',
+    { D3: /the program ended before its non-daemon child did/ },
+  ),
   'daemon-forks': exitBreakage('daemon-forks', 'a daemon may start children', {
     D5: /the daemon started a child/,
   }),

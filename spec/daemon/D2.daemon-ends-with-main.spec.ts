@@ -1,6 +1,6 @@
 import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
-import { DAEMON, checkExitCodes, endedWithin, mainEnd, startDaemonAtExit } from './daemon-at-exit';
+import { DAEMON, checkExitCodes, endedWithin, mainEnd, startDaemonAtExit, grace } from './daemon-at-exit';
 
 /**
  * Detection: a daemon that keeps ticking after the main code's end (no exit handling), one ended
@@ -13,12 +13,12 @@ describeRule('D2', (kit) => {
     const run = await startDaemonAtExit(kit, 'alone');
     run.endMain();
     const end = await mainEnd(kit);
-    const daemonGone = await endedWithin(kit, run.daemon, end.t, b.prompt, `the daemon, after the main code's end (${b.basis})`);
+    const daemonGone = await endedWithin(kit, run.daemon, end.t, grace(b), `the daemon, after the main code's end (${b.basis})`);
     const program = await run.scenario.ended;
 
-    check.atMost("the daemon's end after the main code's end", daemonGone - end.t, b.prompt, b.basis);
+    check.atMost("the daemon's end after the main code's end", daemonGone - end.t, grace(b), b.basis);
     const lastTick = Math.max(...kit.observations.of('tick', DAEMON).map((o) => o.t));
-    check.atMost("the daemon's last tick after the main code's end", lastTick - end.t, b.prompt, b.basis);
+    check.atMost("the daemon's last tick after the main code's end", lastTick - end.t, grace(b), b.basis);
     check.atMost(
       "the program's end after the main code's end (it does not wait for a daemon)",
       program.t - end.t,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
 import { monotonicNow } from '../harness/clock';
-import { DAEMON, checkExitCodes, endedWithin, mainEnd, running, startDaemonAtExit, ticksAfter } from './daemon-at-exit';
+import { DAEMON, checkExitCodes, endedWithin, mainEnd, running, startDaemonAtExit, ticksAfter, grace } from './daemon-at-exit';
 
 /**
  * Detection: while the main code is blocked in join() on a non-daemon worker, the daemon must keep
@@ -27,9 +27,9 @@ describeRule('D4', (kit) => {
     run.endSibling();
     const joined = (await kit.observations.waitFor('joined', { tok: 'daemonAtExit:main' }))[0]!;
     const end = await mainEnd(kit);
-    const daemonGone = await endedWithin(kit, run.daemon, end.t, b.prompt, `the daemon, after the main code's end (${b.basis})`);
+    const daemonGone = await endedWithin(kit, run.daemon, end.t, grace(b), `the daemon, after the main code's end (${b.basis})`);
     check.that(daemonGone >= joined.t, `the daemon ended ${(joined.t - daemonGone).toFixed(1)} ms before join() returned`);
-    check.atMost("the daemon's end after the main code's end", daemonGone - end.t, b.prompt, b.basis);
+    check.atMost("the daemon's end after the main code's end", daemonGone - end.t, grace(b), b.basis);
     const program = await run.scenario.ended;
     check.equal('exit status of the program', { exitCode: program.exitCode, signal: program.signal }, { exitCode: 0, signal: null });
     checkExitCodes(kit, { daemon: -15, sibling: 0 });

@@ -1,6 +1,6 @@
 import { check } from '../harness/checks';
 import { describeRule } from '../harness/describe-rule';
-import { endedWithin } from './daemon-at-exit';
+import { endedWithin, grace } from './daemon-at-exit';
 
 /**
  * Detection: an implementation that runs the exit handling only in the main program leaves the
@@ -19,13 +19,13 @@ describeRule('D7', (kit) => {
 
     gate.open();
     const [end] = await kit.observations.waitFor('child-end', { tok: child.token });
-    const daemonGone = await endedWithin(kit, firstTick!, end!.t, b.prompt, `the daemon, after its creator's code ended (${b.basis})`);
+    const daemonGone = await endedWithin(kit, firstTick!, end!.t, grace(b), `the daemon, after its creator's code ended (${b.basis})`);
     const childGone = await child.exited;
     await child.handle.join();
 
-    check.atMost("the daemon's end after its creator's code ended", daemonGone - end!.t, b.prompt, b.basis);
+    check.atMost("the daemon's end after its creator's code ended", daemonGone - end!.t, grace(b), b.basis);
     const lastTick = Math.max(...kit.observations.of('tick', `${child.token}.daemon`).map((o) => o.t));
-    check.atMost("the daemon's last tick after its creator's code ended", lastTick - end!.t, b.prompt, b.basis);
+    check.atMost("the daemon's last tick after its creator's code ended", lastTick - end!.t, grace(b), b.basis);
     check.that(childGone >= daemonGone, `the child exited ${(daemonGone - childGone).toFixed(1)} ms before its daemon ended`);
     check.equal("the child's exit code", await child.handle.exitCode(), 0);
   });

@@ -7,6 +7,7 @@ import { check } from '../harness/checks';
 import { monotonicNow } from '../harness/clock';
 import { within } from '../harness/deadline';
 import type { Kit } from '../harness/describe-rule';
+import type { Bounds } from '../harness/yardstick';
 import type { Observation } from '../harness/observations';
 import { lookup } from '../harness/proc';
 import type { Scenario } from '../harness/scenarios';
@@ -29,7 +30,7 @@ export interface DaemonAtExit {
 }
 
 /** Starts the program and waits until the daemon ticks (and the sibling runs). */
-export async function startDaemonAtExit(kit: Kit, mode: 'alone' | 'sibling' | 'monitor'): Promise<DaemonAtExit> {
+export async function startDaemonAtExit(kit: Kit, mode: 'alone' | 'sibling' | 'raises' | 'exits' | 'monitor'): Promise<DaemonAtExit> {
   const mainGate = kit.gate();
   const siblingGate = kit.gate();
   const scenario = kit.scenario('daemonAtExit', [mode, String(TICK_MS), mainGate.file, siblingGate.file]);
@@ -66,3 +67,12 @@ export async function endedWithin(kit: Kit, o: Observation, since: number, bound
   const message = `${what} was still running ${bound.toFixed(1)} ms after it should have ended (pid ${o.pid})`;
   return within(kit.exitOf(o), since + bound - monotonicNow(), what, message);
 }
+
+/**
+ * How soon after its creator's code ends a daemon must be gone: the creator's own end (Node's
+ * 'beforeExit', CPython's atexit), a SIGTERM, and the daemon's teardown as /proc sees it. The
+ * teardown of a Node process alone took 31-44 ms on a loaded run whose `prompt` was 30 ms, so the
+ * grace is a start's bound plus a prompt one: far below what a daemon left running, or ended by a
+ * poll or a timer, would show.
+ */
+export const grace = (b: Bounds): number => b.start + b.prompt;

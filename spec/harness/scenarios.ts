@@ -40,8 +40,13 @@ export interface Scenario {
   lines(stream?: ProgramLine['stream']): ProgramLine[];
   /** The first line matching `pattern`, waiting for it; fails after `timeout` ms or when the program ends without it. */
   waitForLine(pattern: RegExp, timeout?: number): Promise<ProgramLine>;
-  /** Resolves when the program has exited; rejects at the test's deadline, naming the program. */
+  /**
+   * Resolves when the program has exited and its output is read to the end (which a child holding
+   * its stdout can delay); rejects at the test's deadline, naming the program.
+   */
   readonly ended: Promise<ProgramEnd>;
+  /** The program's exit, as soon as Node reports it (before its output is read to the end); null while it runs. */
+  exited(): ProgramEnd | null;
   /** Sends a signal to the program itself (not to its children). */
   signal(name: NodeJS.Signals): void;
   /** stdout and stderr so far, for failure messages (the last `max` characters of each). */
@@ -86,14 +91,14 @@ export function startScenario(
   child.stderr.setEncoding('utf8').on('data', reader('stderr'));
   child.on('error', () => {}); // a failed spawn surfaces as the exit below
   let done = false;
+  let exit: ProgramEnd | null = null;
+  child.once('exit', (exitCode, signal) => (exit = { exitCode, signal, t: monotonicNow() }));
   // 'close', not 'exit': every line the program wrote has been read by then.
   const ended = new Promise<ProgramEnd>((resolve) => {
-    let exitAt = 0;
-    child.once('exit', () => (exitAt = monotonicNow()));
     child.once('close', (exitCode, signal) => {
       done = true;
       for (const wake of [...waiters]) wake();
-      resolve({ exitCode, signal, t: exitAt || monotonicNow() });
+      resolve(exit ?? { exitCode, signal, t: monotonicNow() });
     });
   });
   const transcript = (max = 1500): string => {
@@ -141,6 +146,7 @@ export function startScenario(
     get ended() {
       return guard(`${label} to end`, ended);
     },
+    exited: () => exit,
     signal: (name) => {
       if (!done) child.kill(name);
     },
