@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 import { becomeChild, joinChildrenAtExit } from './process';
 import { flushQueues } from './queues';
-import { decodeStart } from './reduction';
+import { PLACED_TEXT, decodeSocketMessage, decodeStart, placeSockets, type StartMessage } from './reduction';
 
 /**
  * What the bootstrap uses of the process it runs in: `process` itself in a child. Unit tests pass
@@ -12,7 +12,10 @@ export interface ChildHost {
   readonly stderr: { write(text: string): unknown };
   readonly channel?: { unref(): unknown } | null;
   on(event: 'uncaughtException', listener: (error: unknown) => void): unknown;
-  once(event: 'message', listener: (raw: unknown) => void): unknown;
+  /** `handle`: a socket that came attached to the message (wire format: src/reduction.ts). */
+  once(event: 'message', listener: (raw: unknown, handle?: unknown) => void): unknown;
+  /** Tells the parent that the sockets are in place, so it closes its copies (absent: no parent to tell). */
+  send?(message: string): unknown;
   exit(code?: number): never;
 }
 
@@ -29,8 +32,7 @@ export function main(host: ChildHost): void {
     host.exit(1);
   }
 
-  async function bootstrap(raw: unknown): Promise<void> {
-    const message = decodeStart(raw);
+  async function bootstrap(message: StartMessage): Promise<void> {
     name = message.name;
     // The channel stays open so parentProcess().isAlive() can see the parent die, but it must not
     // keep this child alive: the child lives as long as its run() has work, as in Python.
@@ -54,10 +56,30 @@ export function main(host: ChildHost): void {
     host.exit();
   }
 
-  // once(): the listener goes away after the first message, which also un-refs the channel.
-  host.once('message', (raw: unknown) => {
-    bootstrap(raw).catch(fail);
-  });
+  // once(): the listener goes away after each message, which also un-refs the channel. A start
+  // message that lists sockets is followed by one message per socket after the first, each with
+  // its socket: the next listener is added before this one returns, so none is missed (Node emits
+  // each message on a tick of its own).
+  let message: StartMessage | undefined;
+  const received: unknown[] = [];
+  const receive = (raw: unknown, handle?: unknown): void => {
+    try {
+      if (message === undefined) message = decodeStart(raw);
+      else decodeSocketMessage(raw, received.length);
+      if (message.sockets.length > 0) received.push(handle);
+      if (received.length < message.sockets.length) {
+        host.once('message', receive);
+        return;
+      }
+      placeSockets(message, received);
+      if (received.length > 0) host.send?.(PLACED_TEXT);
+    } catch (error) {
+      fail(error);
+      return; // (a stand-in host's exit() returns)
+    }
+    bootstrap(message).catch(fail);
+  };
+  host.once('message', receive);
 }
 
 // Only as a child's main module (fork() runs this file); imported, e.g. by a test, it does nothing.

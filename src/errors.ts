@@ -315,5 +315,5 @@ export const errors = {
     ),
 
   /** Not a ProcessError: it means parent and child run different versions of this library. */
-  badStartMessage: (detail: string) => new Error(`invalid start message (wire format v2 expected): ${detail}`),
+  badStartMessage: (detail: string) => new Error(`invalid start message (wire format v3 expected): ${detail}`),
 };

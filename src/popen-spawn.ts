@@ -1,8 +1,9 @@
 /** The one start method: a Node process running the compiled bootstrap (CPython's popen_spawn_posix), booted ahead by standby.ts. */
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { AbortError, errors } from './errors';
-import { toJsonText, type Json, type StartMessage } from './reduction';
+import { PLACED_TEXT, markHandedOver, socketMessageText, socketsOf, toJsonText, type Json, type StartMessage } from './reduction';
 import { takeChild } from './standby';
 
 /** Python's exit code convention: the child's exit status, or minus the signal that killed it. */
@@ -10,6 +11,46 @@ function toReturnCode(code: number | null, signal: NodeJS.Signals | null): numbe
   if (code !== null) return code;
   const signum = signal === null ? undefined : constants.signals[signal];
   return signum === undefined ? 1 : -signum;
+}
+
+/**
+ * Hands `sockets` to `child` (wire format: src/reduction.ts): one descriptor per message, and this
+ * process's copies are closed once the child says every socket is in its place, or when it exits.
+ *
+ * Node would close its copy of each on the child's internal acknowledgement by itself (without
+ * keepOpen), but a child that dies before acknowledging leaves that copy open for good (and the
+ * client never sees the connection end); and a net.Server's count of connections goes wrong when
+ * the user then destroys the socket. So the sockets go with keepOpen and are destroyed here: the
+ * parent's net.Socket emits 'close' when the connection is the child's alone.
+ */
+function handOver(sockets: readonly Socket[], child: ChildProcess): void {
+  for (const socket of sockets) {
+    markHandedOver(socket);
+    stopReading(socket);
+  }
+  const letGo = (): void => {
+    child.off('message', onMessage);
+    for (const socket of sockets) socket.destroy();
+  };
+  const onMessage = (raw: unknown): void => {
+    if (raw === PLACED_TEXT) letGo();
+  };
+  child.on('message', onMessage);
+  child.once('exit', letGo);
+}
+
+/**
+ * Stops this process reading from a socket that now belongs to a child: bytes read here would never
+ * reach it. pause() alone goes on filling the socket's buffer up to its high-water mark, so the read
+ * is stopped on the libuv handle, where Node's own pause() stops it for sockets made with `onread`.
+ */
+function stopReading(socket: Socket): void {
+  socket.pause();
+  const handle = (socket as unknown as { _handle?: { readStop?: () => number; reading?: boolean } | null })._handle;
+  if (handle?.reading && typeof handle.readStop === 'function') {
+    handle.reading = false;
+    handle.readStop();
+  }
 }
 
 /**
@@ -31,13 +72,16 @@ export class Popen {
     if (child.pid === undefined) throw errors.spawnFailed(message.name);
     this.pid = child.pid;
     this.#child = child;
+    const sockets = socketsOf(message);
+    if (sockets.length > 0) handOver(sockets, child);
     child.once('exit', (code, signal) => {
       this.#returnCode = toReturnCode(code, signal);
       onExit(this.#returnCode);
       for (const wake of [...this.#waiters]) wake();
     });
     // The callback swallows EPIPE: a child that dies before reading still ends through 'exit'.
-    child.send(toJsonText(message as unknown as Json), () => {});
+    child.send(toJsonText(message as unknown as Json), sockets[0], { keepOpen: true }, () => {});
+    for (let i = 1; i < sockets.length; i++) child.send(socketMessageText(i), sockets[i], { keepOpen: true }, () => {});
     child.channel?.unref();
     child.unref();
   }

@@ -1,11 +1,11 @@
 /**
  * What crosses a process boundary, and how: the start message (CPython's reduction.py).
  *
- * Wire format v2. A child receives exactly one message over the Node IPC channel
+ * Wire format v3. A child receives its start message over the Node IPC channel
  * (child_process.fork with serialization 'json'), right after fork: a string holding the JSON
  * text (toJsonText) of
  *
- *   { v: 2, kind: 'start',
+ *   { v: 3, kind: 'start',
  *     target: TaskRef | null,        the function run() calls, by reference
  *     subclass: TaskRef | null,      the Process subclass to rebuild, by reference (null: Process)
  *     state: { [key]: Json },        that instance's own enumerable string-keyed properties
@@ -13,8 +13,9 @@
  *     name: string, daemon: boolean,
  *     identity: number[],            counters from the main process down: [1, 2] is Process-1:2
  *     parent: { pid: number, name: string },
-     shared: { at: (string | number)[], ref: SharedRef }[] }   shared objects among state, args, kwargs
-
+ *     shared: { at: (string | number)[], ref: SharedRef }[],   shared objects among state, args, kwargs
+ *     sockets: { at: (string | number)[] }[] }                 connected net.Sockets among them
+ *
  * A shared object (Lock, RLock, Value: src/handles.ts) sits in `state`, `args` or `kwargs` as null,
  * and `shared` says where and which: `at` is the path from the message's top (['args', 0]), `ref`
  *
@@ -23,7 +24,16 @@
  *              segment: SegmentRef, offset, lock: LockRef | null }
  *   SegmentRef { pid, fd, ino, size, tag }   memory that process `pid` holds as descriptor `fd`
  *
- * so user data is never mistaken for a handle, whatever its keys. v1 (no `shared`) is refused.
+ * so user data is never mistaken for a handle, whatever its keys.
+ *
+ * A connected net.Socket (a TCP or Unix-domain connection) sits there as null too, and `sockets`
+ * lists where, in order. Its descriptor cannot be JSON: Node's IPC passes one descriptor per
+ * message, so socket 0 comes attached to the start message itself and socket i (i >= 1) to a
+ * message of its own that follows it, the JSON text of { v: 3, kind: 'socket', index: i }. The
+ * child runs nothing before every listed socket has arrived; once all are in their places it
+ * sends back one message, the JSON text of { v: 3, kind: 'placed' }, and the parent closes its own
+ * copies then (or when the child exits, whichever comes first), so from there on the connection
+ * ends when the child ends it (src/popen-spawn.ts). v1 (no `shared`) and v2 (no `sockets`) are refused.
  *
  * A TaskRef { module, name } is export `name` of the CommonJS module at absolute path `module`,
  * the way pickle sends a function as module + qualified name. `name: 'default'` also stands for a
@@ -33,11 +43,15 @@
  * into nothing, NaN into null and a Date into a string, and the child would run with other data
  * than the parent passed. A value that passes the check round-trips exactly, -0 included (the
  * text is built by toJsonText, because JSON.stringify writes -0 as 0; JSON.parse reads -0 back).
- * Any change to this shape bumps `v`.
+ * Any change to this shape bumps `v` (WIRE_VERSION).
  */
+import { Socket } from 'node:net';
 import * as path from 'node:path';
 import { describeObject, errors } from './errors';
 import { checkRef, rebuild, refOf, type SharedRef } from './handles';
+
+/** The `v` of every message this version sends and the only one it reads. */
+export const WIRE_VERSION = 3;
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -48,7 +62,7 @@ export interface TaskRef {
 }
 
 export interface StartMessage {
-  v: 2;
+  v: typeof WIRE_VERSION;
   kind: 'start';
   target: TaskRef | null;
   subclass: TaskRef | null;
@@ -60,6 +74,14 @@ export interface StartMessage {
   identity: number[];
   parent: { pid: number; name: string };
   shared: { at: (string | number)[]; ref: SharedRef }[];
+  sockets: { at: (string | number)[] }[];
+}
+
+/** The message that carries socket `index` (>= 1) of a start message, attached. */
+export interface SocketMessage {
+  v: typeof WIRE_VERSION;
+  kind: 'socket';
+  index: number;
 }
 
 /** What the parent knows at start(); encodeStart() turns it into a StartMessage or throws. */
@@ -88,7 +110,7 @@ export function encodeStart(parts: StartParts): StartMessage {
   if (target !== null) loadTask(target, name);
   let subclass: TaskRef | null = null;
   const state: Record<string, Json> = {};
-  const shared: StartMessage['shared'] = [];
+  const found: Found = { shared: [], sockets: [] };
   if (parts.subclass !== null) {
     subclass = taskRefOf(parts.subclass, name, 'class');
     loadTask(subclass, name, 'class');
@@ -97,14 +119,62 @@ export function encodeStart(parts: StartParts): StartMessage {
       // A TypeScript field declared without an initializer is an own property holding undefined
       // (useDefineForClassFields); it carries nothing, so it is left out rather than refused.
       if (value === undefined) continue;
-      state[key] = reduce(value, { label: `${parts.subclass.name}${formatKey(key)}`, at: ['state', key] }, name, shared);
+      state[key] = reduce(value, { label: `${parts.subclass.name}${formatKey(key)}`, at: ['state', key] }, name, found);
     }
   }
-  const args = reduce(parts.args, { label: 'args', at: ['args'] }, name, shared) as Json[];
+  const args = reduce(parts.args, { label: 'args', at: ['args'] }, name, found) as Json[];
   const kwargs =
-    parts.kwargs === null ? null : (reduce(parts.kwargs, { label: 'kwargs', at: ['kwargs'] }, name, shared) as Record<string, Json>);
+    parts.kwargs === null ? null : (reduce(parts.kwargs, { label: 'kwargs', at: ['kwargs'] }, name, found) as Record<string, Json>);
   const { daemon, parent } = parts;
-  return { v: 2, kind: 'start', target, subclass, state, args, kwargs, name, daemon, identity: [...parts.identity], parent, shared };
+  const { shared } = found;
+  const sockets = found.sockets.map(({ at }) => ({ at }));
+  const identity = [...parts.identity];
+  const message: StartMessage = {
+    v: WIRE_VERSION,
+    kind: 'start',
+    target,
+    subclass,
+    state,
+    args,
+    kwargs,
+    name,
+    daemon,
+    identity,
+    parent,
+    shared,
+    sockets,
+  };
+  socketObjects.set(
+    message,
+    found.sockets.map(({ socket }) => socket),
+  );
+  return message;
+}
+
+// The net.Sockets of each message encodeStart() built, in the order of its `sockets`: they travel
+// beside the JSON text (Popen attaches them), so they are kept beside the message, not in it.
+const socketObjects = new WeakMap<StartMessage, Socket[]>();
+
+/** The sockets to attach to `message` and the messages that follow it, in order (none for most). */
+export function socketsOf(message: StartMessage): readonly Socket[] {
+  return socketObjects.get(message) ?? [];
+}
+
+// A socket handed to a child is no longer this process's to hand: Node has taken its descriptor.
+const handedOver = new WeakSet<Socket>();
+
+/** Records that `socket` now belongs to a child process (Popen calls it as it sends the socket). */
+export function markHandedOver(socket: Socket): void {
+  handedOver.add(socket);
+}
+
+/** The child's answer once every socket of its start message is in its place. */
+export const PLACED_TEXT = toJsonText({ v: WIRE_VERSION, kind: 'placed' });
+
+/** The JSON text of the message that carries socket `index` (>= 1) of a start message. */
+export function socketMessageText(index: number): string {
+  const message: SocketMessage = { v: WIRE_VERSION, kind: 'socket', index };
+  return toJsonText(message as unknown as Json);
 }
 
 /** JSON text of a checked value, exactly: unlike JSON.stringify it keeps -0 (as `-0`). */
@@ -119,11 +189,7 @@ export function toJsonText(value: Json): string {
 
 /** Checks a received message enough to fail clearly when parent and child disagree on the format. */
 export function decodeStart(text: unknown): StartMessage {
-  if (typeof text !== 'string') throw errors.badStartMessage(`got ${typeof text} instead of JSON text`);
-  const raw: unknown = JSON.parse(text);
-  if (typeof raw !== 'object' || raw === null) throw errors.badStartMessage(`got ${typeof raw}`);
-  const m = raw as Partial<Record<keyof StartMessage, unknown>>;
-  if (m.v !== 2) throw errors.badStartMessage(`got version ${JSON.stringify(m.v)}`);
+  const m = parseMessage(text) as Partial<Record<keyof StartMessage, unknown>>;
   if (m.kind !== 'start') throw errors.badStartMessage(`got kind ${JSON.stringify(m.kind)}`);
   const ok =
     (m.target === null || isTaskRef(m.target)) &&
@@ -138,17 +204,57 @@ export function decodeStart(text: unknown): StartMessage {
     m.identity.every((n) => Number.isInteger(n)) &&
     typeof m.parent === 'object' &&
     m.parent !== null &&
-    Array.isArray(m.shared);
+    Array.isArray(m.shared) &&
+    Array.isArray(m.sockets) &&
+    m.sockets.every((s) => typeof s === 'object' && s !== null);
   if (!ok) throw errors.badStartMessage('a field is missing or has the wrong type');
-  const message = raw as StartMessage;
-  // Every ref is checked before any is rebuilt: a malformed message opens nothing.
+  const message = m as StartMessage;
+  // Every ref and every socket's place is checked before any is rebuilt: a malformed message opens nothing.
+  for (const { at } of message.sockets) checkPlace(message, at, 'a socket');
   const places = message.shared.map(({ at, ref }) => ({ at: checkPlace(message, at), ref: checkRef(ref) }));
   for (const { at, ref } of places) at.holder[at.key] = rebuild(ref) as never;
   return message;
 }
 
+/** The JSON object of a message's text, of this wire version, or a clear error. */
+function parseMessage(text: unknown): Record<string, unknown> {
+  if (typeof text !== 'string') throw errors.badStartMessage(`got ${typeof text} instead of JSON text`);
+  const raw: unknown = JSON.parse(text);
+  if (typeof raw !== 'object' || raw === null) throw errors.badStartMessage(`got ${typeof raw}`);
+  const m = raw as Record<string, unknown>;
+  if (m.v !== WIRE_VERSION) throw errors.badStartMessage(`got version ${JSON.stringify(m.v)}`);
+  return m;
+}
+
+/** Checks the message that carries socket `index` of the start message (its socket comes beside it). */
+export function decodeSocketMessage(text: unknown, index: number): void {
+  const m = parseMessage(text);
+  if (m.kind !== 'socket' || m.index !== index) {
+    throw errors.badStartMessage(
+      `expected the message of socket ${index}, got kind ${JSON.stringify(m.kind)} index ${JSON.stringify(m.index)}`,
+    );
+  }
+}
+
+/**
+ * Puts the sockets that came with the start message and the messages after it in their places:
+ * `received[i]` is what came attached to the message of socket i (undefined if nothing did).
+ */
+export function placeSockets(message: StartMessage, received: readonly unknown[]): void {
+  message.sockets.forEach(({ at }, i) => {
+    const socket = received[i];
+    if (!(socket instanceof Socket)) throw errors.badStartMessage(`socket ${i} (at ${JSON.stringify(at)}) did not come with its message`);
+    const place = checkPlace(message, at, 'a socket');
+    place.holder[place.key] = socket as never;
+  });
+}
+
 /** The container and key that `at` names in the message; only null placeholders in state/args/kwargs. */
-function checkPlace(message: StartMessage, at: unknown): { holder: Record<string | number, Json>; key: string | number } {
+function checkPlace(
+  message: StartMessage,
+  at: unknown,
+  what = 'a shared object',
+): { holder: Record<string | number, Json>; key: string | number } {
   const path = Array.isArray(at) ? (at as unknown[]) : [];
   const [top] = path;
   const fits = path.length >= 2 && (top === 'state' || top === 'args' || top === 'kwargs');
@@ -162,7 +268,7 @@ function checkPlace(message: StartMessage, at: unknown): { holder: Record<string
   const found =
     typeof holder === 'object' && holder !== null && (typeof key === 'string' || typeof key === 'number') && Object.hasOwn(holder, key);
   if (!found || (holder as Record<string | number, unknown>)[key as string] !== null) {
-    throw errors.badStartMessage(`a shared object's place ${JSON.stringify(at)} is not a null in state, args or kwargs`);
+    throw errors.badStartMessage(`${what}'s place ${JSON.stringify(at)} is not a null in state, args or kwargs`);
   }
   return { holder: holder as Record<string | number, Json>, key: key as string | number };
 }
@@ -234,14 +340,16 @@ function exportNameOf(exports: unknown, value: object): string | undefined {
  * `what` names it in the error (`Queue.put() item`). Shared objects travel only through start().
  */
 export function encodeItem(value: unknown, what: string): string {
-  const shared: StartMessage['shared'] = [];
-  const json = reduce(value, { label: 'the item', at: [] }, what, shared);
-  if (shared.length > 0)
+  const found: Found = { shared: [], sockets: [] };
+  const json = reduce(value, { label: 'the item', at: [] }, what, found);
+  if (found.shared.length > 0)
     throw errors.notSendableValue(
       what,
       'the item',
       'holds a Lock, RLock, Value, Queue or Connection, which only start() can pass to a process',
     );
+  if (found.sockets.length > 0)
+    throw errors.notSendableValue(what, 'the item', 'holds a net.Socket, which only start() can pass to a process');
   return toJsonText(json);
 }
 
@@ -251,15 +359,21 @@ interface Place {
   at: (string | number)[];
 }
 
-/**
- * The strict JSON check, and the shared objects' extraction: returns the value itself when it is
- * plain JSON, or a copy with null where each shared object was, recorded in `shared`.
- */
-function reduce(value: unknown, place: Place, owner: string, shared: StartMessage['shared']): Json {
-  return reduceInto(value, place, owner, shared, new Set());
+/** What reduce() took out of a value, with where it was: shared objects and sockets. */
+interface Found {
+  shared: StartMessage['shared'];
+  sockets: { at: (string | number)[]; label: string; socket: Socket }[];
 }
 
-function reduceInto(value: unknown, place: Place, owner: string, shared: StartMessage['shared'], ancestors: Set<object>): Json {
+/**
+ * The strict JSON check, and the extraction of shared objects and sockets: returns the value
+ * itself when it is plain JSON, or a copy with null where each of those was, recorded in `found`.
+ */
+function reduce(value: unknown, place: Place, owner: string, found: Found): Json {
+  return reduceInto(value, place, owner, found, new Set());
+}
+
+function reduceInto(value: unknown, place: Place, owner: string, found: Found, ancestors: Set<object>): Json {
   const at = place.label;
   switch (typeof value) {
     case 'string':
@@ -282,7 +396,12 @@ function reduceInto(value: unknown, place: Place, owner: string, shared: StartMe
   const obj = value as object;
   const ref = refOf(obj);
   if (ref !== undefined) {
-    shared.push({ at: place.at, ref });
+    found.shared.push({ at: place.at, ref });
+    return null;
+  }
+  if (obj instanceof Socket) {
+    checkSocket(obj, at, owner, found);
+    found.sockets.push({ at: place.at, label: at, socket: obj });
     return null;
   }
   // Only cycles are refused: a shared (acyclic) reference arrives as two equal copies.
@@ -294,7 +413,7 @@ function reduceInto(value: unknown, place: Place, owner: string, shared: StartMe
     let copy: Json[] | undefined;
     for (let i = 0; i < obj.length; i++) {
       if (!(i in obj)) throw errors.notSendableValue(owner, at, `is a sparse array (index ${i} is a hole)`);
-      const item = reduceInto(obj[i], { label: `${at}[${i}]`, at: [...place.at, i] }, owner, shared, ancestors);
+      const item = reduceInto(obj[i], { label: `${at}[${i}]`, at: [...place.at, i] }, owner, found, ancestors);
       if (item !== obj[i]) copy ??= obj.slice() as Json[];
       if (copy) copy[i] = item;
     }
@@ -307,7 +426,7 @@ function reduceInto(value: unknown, place: Place, owner: string, shared: StartMe
     const source = obj as Record<string, unknown>;
     let copy: Record<string, Json> | undefined;
     for (const key of Object.keys(source)) {
-      const item = reduceInto(source[key], { label: `${at}${formatKey(key)}`, at: [...place.at, key] }, owner, shared, ancestors);
+      const item = reduceInto(source[key], { label: `${at}${formatKey(key)}`, at: [...place.at, key] }, owner, found, ancestors);
       if (item !== source[key]) copy ??= { ...(source as Record<string, Json>) };
       if (copy) copy[key] = item;
     }
@@ -315,6 +434,32 @@ function reduceInto(value: unknown, place: Place, owner: string, shared: StartMe
   }
   ancestors.delete(obj);
   return result;
+}
+
+/**
+ * A socket can be handed to a child only whole: connected, with its encryption (if any) outside
+ * this process, and nothing of its byte stream held in this process, where the child would never
+ * see it (Node passes the descriptor, not the socket object's buffers).
+ */
+function checkSocket(socket: Socket, at: string, owner: string, found: Found): void {
+  const refuse = (problem: string): never => {
+    throw errors.notSendableValue(owner, at, `is a net.Socket ${problem}, so it cannot be handed to a child process`);
+  };
+  const twin = found.sockets.find((s) => s.socket === socket);
+  if (twin) refuse(`that is also ${twin.label}`);
+  if (handedOver.has(socket)) refuse('that was already handed to another process');
+  if ((socket as { encrypted?: unknown }).encrypted === true) {
+    refuse('carrying TLS, whose encryption state lives in this process and cannot be handed over');
+  }
+  if (socket.destroyed) refuse('that is closed');
+  if (socket.pending || socket.connecting) refuse("that is not connected yet: hand it over once 'connect' has fired");
+  if (socket.readableLength > 0) {
+    refuse(
+      `holding ${socket.readableLength} bytes this process has read but not consumed, which the child would never see ` +
+        '(a server made with pauseOnConnect: true reads nothing)',
+    );
+  }
+  if (socket.writableLength > 0) refuse(`with ${socket.writableLength} bytes written but not yet sent: wait for 'drain' first`);
 }
 
 /**

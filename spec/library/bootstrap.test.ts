@@ -84,10 +84,10 @@ class StandIn implements Bootstrap.ChildHost {
   }
 }
 
-/** A start message (wire format v2, src/reduction.ts) as the parent sends it: JSON text. */
+/** A start message (wire format v3, src/reduction.ts) as the parent sends it: JSON text. */
 function startMessage(fields: Record<string, unknown>): string {
   return JSON.stringify({
-    v: 2,
+    v: 3,
     kind: 'start',
     target: null,
     subclass: null,
@@ -99,6 +99,7 @@ function startMessage(fields: Record<string, unknown>): string {
     identity: [7],
     parent: PARENT,
     shared: [],
+    sockets: [],
     ...fields,
   });
 }
@@ -206,7 +207,7 @@ describe('the child entry point (src/bootstrap.ts)', () => {
       const exit = await host.exited;
       expect(exit.code).toBe(1);
       expect(exit.stderr).toMatch(
-        new RegExp(`^Process <unknown>:\\nError: invalid start message \\(wire format v2 expected\\): ${detail}\\n`),
+        new RegExp(`^Process <unknown>:\\nError: invalid start message \\(wire format v3 expected\\): ${detail}\\n`),
       );
       expect(host.channel.unrefs).toBe(0);
     }

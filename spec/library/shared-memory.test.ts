@@ -1,7 +1,7 @@
 /**
  * The shared memory under our library's Lock, RLock and Value (src/shared-memory.ts,
  * native/shared_memory.cc) and the `shared` table of the start message (src/reduction.ts, wire
- * format v2), as a matter of security: a segment is a memfd only its user can open, a received
+ * format v3), as a matter of security: a segment is a memfd only its user can open, a received
  * ref is checked in full before anything is opened, and a ref whose tag does not match the memory
  * it names is refused. Children run the compiled library (dist/src) and ./tasks/shared-objects.cjs.
  */
@@ -39,7 +39,7 @@ const pathOf = (ref: SharedRef): string => `/proc/${ref.segment.pid}/fd/${ref.se
 /** A well-formed start message whose `args` and `shared` are given; everything else is valid. */
 function message(shared: unknown, args: unknown[] = [null]): string {
   return JSON.stringify({
-    v: 2,
+    v: 3,
     kind: 'start',
     target: null,
     subclass: null,
@@ -51,6 +51,7 @@ function message(shared: unknown, args: unknown[] = [null]): string {
     identity: [99],
     parent: { pid: process.pid, name: 'MainProcess' },
     shared,
+    sockets: [],
   });
 }
 
@@ -162,7 +163,7 @@ describe('a malformed `shared` table is refused before anything is opened', () =
   it('each malformed entry names its problem, and nothing is attached', () => {
     const ref = new lib.Lock().toRef();
     const seg = ref.segment;
-    const bad = (detail: string): RegExp => new RegExp(`^invalid start message \\(wire format v2 expected\\): ${detail}`);
+    const bad = (detail: string): RegExp => new RegExp(`^invalid start message \\(wire format v3 expected\\): ${detail}`);
     const place = (at: unknown): RegExp =>
       bad(`a shared object's place ${escape(JSON.stringify(at))} is not a null in state, args or kwargs`);
     const cases: [unknown, RegExp, unknown[]?][] = [
@@ -273,7 +274,7 @@ describe('a malformed `shared` table is refused before anything is opened', () =
     const v1 = JSON.parse(message([])) as Record<string, unknown>;
     delete v1.shared;
     refused(JSON.stringify({ ...v1, v: 1 }), /got version 1/);
-    refused(JSON.stringify({ ...v1, v: 2 }), /a field is missing or has the wrong type/);
+    refused(JSON.stringify({ ...v1, v: 3 }), /a field is missing or has the wrong type/);
   });
 });
 

@@ -38,7 +38,7 @@ export function exposeGc(): (() => void) | undefined {
 /** A well-formed start message whose `shared` table is given; everything else is valid. */
 export function startMessage(shared: unknown): string {
   return JSON.stringify({
-    v: 2,
+    v: 3,
     kind: 'start',
     target: null,
     subclass: null,
@@ -50,6 +50,7 @@ export function startMessage(shared: unknown): string {
     identity: [99],
     parent: { pid: process.pid, name: 'MainProcess' },
     shared,
+    sockets: [],
   });
 }
 
