@@ -544,11 +544,68 @@ const planned = (id: string, section: Section, title: string, seeds: SeedId[]): 
 
 const later: Rule[] = [
   planned('P13', 'process', 'a child re-runs only what the main-module guard leaves outside it', ['003']),
-  planned('D1', 'daemon', 'daemon set before start() is seen by the child itself', ['000', '001', '002']),
-  planned('D2', 'daemon', "a running daemon child is terminated when the main program's code ends", ['002', '003', '004']),
-  planned('D3', 'daemon', 'main waits for non-daemon children but not for daemon ones', ['003']),
-  planned('D4', 'daemon', 'joining a non-daemon child keeps the daemon running until the join returns', ['003']),
-  planned('D5', 'daemon', 'a daemon process cannot start children', ['000']),
+  {
+    id: 'D1',
+    section: 'daemon',
+    title: 'the daemon flag set before start() is what the child itself sees',
+    seeds: ['000', '001', '002'],
+    claim:
+      "A process made with daemon true (or given it before start()) is a daemon in its own eyes: inside the child, the current process says daemon. Without it, or with false, the child says it is not one. Setting the flag after start() is refused: that error belongs to P11.",
+    cpython:
+      'current_process().daemon in the child is the flag the parent set before start(), under fork, spawn and forkserver (it travels with the process object).',
+    flags: [],
+    status: 'specified',
+  },
+  {
+    id: 'D2',
+    section: 'daemon',
+    title: "a running daemon child is terminated as soon as the main program's code ends",
+    seeds: ['002', '003', '004'],
+    claim:
+      "When the main program's own code is done, a daemon child that is still running is ended by SIGTERM (exit code -15) without anyone calling anything, so its output stops within a short grace of that moment, and the program exits without waiting for the daemon's task.",
+    cpython:
+      "multiprocessing's exit handler (registered with atexit when the module loads) terminates every live daemon child and then joins it, so an atexit handler the program registered before importing multiprocessing sees exitcode -15. Under fork a line or two the daemon had already started can appear within a few ms after the main code's last line.",
+    seedErrors:
+      'Seeds 002 and 004 describe the daemon as ending together with the main process; it is ended by a SIGTERM its parent sends at exit, so it ends a little after the main code (not at the same instant), and only when the main code ends normally (D6).',
+    flags: ['whole-program', 'timing', 'posix-only'],
+    status: 'specified',
+  },
+  {
+    id: 'D3',
+    section: 'daemon',
+    title: 'at exit daemons are terminated first, then the program waits for its non-daemon children',
+    seeds: ['003'],
+    claim:
+      "The main program does not wait for a daemon child, but it does wait for every non-daemon child to finish on its own. The daemon is terminated as soon as the main code ends, even while a non-daemon sibling is still running; the program itself ends only after that sibling's own end.",
+    cpython:
+      "The exit handler first sends SIGTERM to every daemon child, then joins every child in turn; a non-daemon child is never signalled and its exit code is its own (0 here).",
+    seedErrors:
+      "Seed 003 says the daemon does not wait for the other children: true, and the order is the exit handler's (terminate daemons, then join all), not a property of the daemon.",
+    flags: ['whole-program', 'timing', 'posix-only'],
+    status: 'specified',
+  },
+  {
+    id: 'D4',
+    section: 'daemon',
+    title: 'joining a non-daemon child keeps the daemon running until that join returns',
+    seeds: ['003'],
+    claim:
+      "A main program that joins its non-daemon worker keeps its code running during the join, so a daemon monitor keeps working for as long as the join lasts, and ends only once the main code, after the join, is done.",
+    cpython: 'The daemon keeps running while the parent is blocked in join(); it is terminated by the exit handler after the main code returns.',
+    flags: ['whole-program', 'timing', 'posix-only'],
+    status: 'specified',
+  },
+  {
+    id: 'D5',
+    section: 'daemon',
+    title: 'a daemon process that tries to start a child gets an error, and nothing is started',
+    seeds: ['000'],
+    claim:
+      'A daemon may not have children of its own: its start() of a child fails with an error saying so, before any process is created.',
+    cpython: "start() in a daemonic process raises AssertionError 'daemonic processes are not allowed to have children' (a plain assert: gone under python -O).",
+    flags: [],
+    status: 'specified',
+  },
   {
     id: 'D6',
     section: 'daemon',
@@ -563,7 +620,20 @@ const later: Rule[] = [
     flags: ['whole-program', 'posix-only', 'timing'],
     status: 'specified',
   },
-  planned('D7', 'daemon', "a child's own daemons end with that child", ['003']),
+  {
+    id: 'D7',
+    section: 'daemon',
+    title: "a child's own daemon children are terminated when that child's code ends",
+    seeds: ['000'],
+    claim:
+      "The daemon flag ties a process to the process that created it, not to the main program: when a child's own code is done, the daemons it started are terminated before it exits, while the main program goes on.",
+    cpython:
+      "A child runs the same exit handling as the main program at the end of its bootstrap (_bootstrap calls util._exit_function): its daemonic children get SIGTERM, then it joins its children, then it exits.",
+    seedErrors:
+      'Seed 000 speaks of daemons ending with the main process; the guard is the creating process, whichever it is.',
+    flags: ['timing', 'posix-only'],
+    status: 'specified',
+  },
   {
     id: 'Z1',
     section: 'zombie',
