@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { AbortError, errors } from './errors';
+import { startTimeOf, waitForExitSync } from './exit-status';
 import { PLACED_TEXT, markHandedOver, socketMessageText, socketsOf, toJsonText, type Json, type StartMessage } from './reduction';
 import { takeChild } from './standby';
 
@@ -65,6 +66,9 @@ export class Popen {
   #child: ChildProcess | null;
   #returnCode: number | null = null;
   readonly #waiters = new Set<() => void>();
+  /** With the pid, who the child is in /proc, for waitSync() (null: it was gone at once). */
+  readonly #startTime: number | null;
+  readonly #onExit: (returnCode: number) => void;
 
   /** Forks the child and sends it `message`; `onExit` runs once with the return code. */
   constructor(message: StartMessage, onExit: (returnCode: number) => void) {
@@ -74,16 +78,34 @@ export class Popen {
     this.#child = child;
     const sockets = socketsOf(message);
     if (sockets.length > 0) handOver(sockets, child);
-    child.once('exit', (code, signal) => {
-      this.#returnCode = toReturnCode(code, signal);
-      onExit(this.#returnCode);
-      for (const wake of [...this.#waiters]) wake();
-    });
+    this.#onExit = onExit;
+    this.#startTime = startTimeOf(child.pid);
+    child.once('exit', (code, signal) => this.#ended(toReturnCode(code, signal)));
     // The callback swallows EPIPE: a child that dies before reading still ends through 'exit'.
     child.send(toJsonText(message as unknown as Json), sockets[0], { keepOpen: true }, () => {});
     for (let i = 1; i < sockets.length; i++) child.send(socketMessageText(i), sockets[i], { keepOpen: true }, () => {});
     child.channel?.unref();
     child.unref();
+  }
+
+  /**
+   * Blocks until the child has exited and returns its return code: only for the exit handling of a
+   * process that is ending without its event loop (process.exit(), an uncaught error), where Node
+   * will never report the exit (exit-status.ts). Null if that cannot be known.
+   */
+  waitSync(): number | null {
+    if (this.#returnCode === null && this.#startTime !== null) {
+      const code = waitForExitSync(this.pid, this.#startTime);
+      if (code !== null) this.#ended(code);
+    }
+    return this.#returnCode;
+  }
+
+  #ended(returnCode: number): void {
+    if (this.#returnCode !== null) return; // waitSync() came first
+    this.#returnCode = returnCode;
+    this.#onExit(returnCode);
+    for (const wake of [...this.#waiters]) wake();
   }
 
   /** The return code, or null while the child runs (CPython's poll(), without blocking). */

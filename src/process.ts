@@ -287,8 +287,18 @@ function installExitHooks(): void {
   process.on('beforeExit', () => {
     if (children.size > 0) void joinChildrenAtExit();
   });
-  // process.exit() skips 'beforeExit' and cannot wait: at least leave no daemonic child behind.
+  // An uncaught error is about to end the program (nobody else handles it): its daemonic children
+  // go now, before Node prints the error, so they end as promptly as after a normal end.
+  process.on('uncaughtExceptionMonitor', () => {
+    if (process.listenerCount('uncaughtException') === 0) for (const p of children) if (p.daemon) p.terminate();
+  });
+  // process.exit() and an uncaught error skip 'beforeExit', and nothing asynchronous runs any more.
+  // CPython's exit handling still runs then (sys.exit, an exception in the main code), so this
+  // does what 'beforeExit' would have: SIGTERM the daemonic children, then wait for every child,
+  // blocking, the only way left (popen-spawn.ts waitSync).
   process.on('exit', () => {
-    for (const p of children) if (p.daemon) p.terminate();
+    const live = [...children];
+    for (const p of live) if (p.daemon) p.terminate();
+    for (const p of live) stateOf(p).popen?.waitSync();
   });
 }
