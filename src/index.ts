@@ -5,6 +5,16 @@ export { Lock, RLock, type AcquireOptions } from './synchronize';
 export { Value, type Typecode, type ValueOf, type ValueOptions } from './sharedctypes';
 export { Queue, JoinableQueue, type QueueWaitOptions } from './queues';
 export { Pipe, Connection } from './connection';
+export {
+  TcpServer,
+  upperCaseEcho,
+  KILL_AFTER_MS,
+  type TcpServerOptions,
+  type CloseOptions,
+  type HandlerInfo,
+  type TcpServerEvents,
+} from './tcp-server';
+export { TcpClient, ConnectionEndedError, echoOnce, type ConnectOptions, type WaitOptions } from './tcp-client';
 export type { JoinOptions, ProcessOptions, Task } from './options';
 export type { Json, TaskRef } from './reduction';
 export {

@@ -10,6 +10,8 @@ import { identify, hasEnded, type ProcessId } from '../harness/proc';
 interface TcpEntry {
   localPort: number;
   remotePort: number;
+  /** The kernel's state number: 0A listening, 01 established, 06 TIME_WAIT, ... */
+  state: string;
   inode: number;
 }
 
@@ -27,14 +29,14 @@ function tcpTable(): TcpEntry[] {
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10) continue;
       const port = (address: string): number => parseInt(address.slice(address.lastIndexOf(':') + 1), 16);
-      entries.push({ localPort: port(fields[1]!), remotePort: port(fields[2]!), inode: Number(fields[9]) });
+      entries.push({ localPort: port(fields[1]!), remotePort: port(fields[2]!), state: fields[3]!, inode: Number(fields[9]) });
     }
   }
   return entries;
 }
 
-/** The socket inodes process `pid` holds descriptors of. */
-function socketInodes(pid: number | 'self'): Set<number> {
+/** The socket inodes process `pid` holds descriptors of (in any state: a closed connection leaves /proc/net/tcp, not the process). */
+export function socketInodes(pid: number | 'self'): Set<number> {
   const inodes = new Set<number>();
   let fds: string[] = [];
   try {
@@ -64,12 +66,17 @@ export function tcpHeldBy(pid: number | 'self', port: number): string[] {
     .map((e) => `${e.localPort}->${e.remotePort}`);
 }
 
-/** VmRSS of a process in kB (0 once it is gone). */
-export function rssKb(pid: number): number {
+/** Connections of `port` in TIME_WAIT on its side: what a rebind without SO_REUSEADDR trips over. */
+export const timeWaitsOn = (port: number): number => tcpTable().filter((e) => e.localPort === port && e.state === '06').length;
+
+/** VmRSS (now) and VmHWM (peak) of a process in kB (0 once it is gone). */
+export function memoryKb(pid: number): { rss: number; peak: number } {
   try {
-    return Number(/^VmRSS:\s*(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s*(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { rss: field('VmRSS'), peak: field('VmHWM') };
   } catch {
-    return 0;
+    return { rss: 0, peak: 0 };
   }
 }
 

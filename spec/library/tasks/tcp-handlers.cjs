@@ -20,6 +20,12 @@ async function reportPidThenEcho(socket) {
   await lib.upperCaseEcho(socket);
 }
 
+/** reportPidThenEcho that ignores SIGTERM: only SIGKILL ends it before its client closes. */
+async function ignoreTermThenEcho(socket) {
+  process.on('SIGTERM', () => {});
+  await reportPidThenEcho(socket);
+}
+
 /** Writes `<label> <pid> <is a net.Socket>` and a newline to each socket, then ends it and waits for its close. */
 async function sayWhoHolds(label, ...sockets) {
   await Promise.all(sockets.map((socket, i) => closeAfter(socket, `${label}[${i}] ${process.pid} ${socket instanceof net.Socket}\n`)));
@@ -57,4 +63,4 @@ function closeAfter(socket, text) {
   });
 }
 
-module.exports = { reportPidThenEcho, sayWhoHolds, sayWhoHoldsDeep, sayAndDrop, countBytes };
+module.exports = { reportPidThenEcho, ignoreTermThenEcho, sayWhoHolds, sayWhoHoldsDeep, sayAndDrop, countBytes };
