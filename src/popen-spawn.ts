@@ -68,7 +68,8 @@ export class Popen {
   readonly #waiters = new Set<() => void>();
   /** With the pid, who the child is in /proc, for waitSync() (null: it was gone at once). */
   readonly #startTime: number | null;
-  readonly #onExit: (returnCode: number) => void;
+  /** Dropped once called: it holds what the child was given (its shared objects) until the child ends. */
+  #onExit: ((returnCode: number) => void) | null;
 
   /** Forks the child and sends it `message`; `onExit` runs once with the return code. */
   constructor(message: StartMessage, onExit: (returnCode: number) => void) {
@@ -104,7 +105,9 @@ export class Popen {
   #ended(returnCode: number): void {
     if (this.#returnCode !== null) return; // waitSync() came first
     this.#returnCode = returnCode;
-    this.#onExit(returnCode);
+    const onExit = this.#onExit;
+    this.#onExit = null;
+    onExit?.(returnCode);
     for (const wake of [...this.#waiters]) wake();
   }
 
