@@ -10,7 +10,7 @@ export type { JoinOptions, ProcessOptions, Task } from './options';
 export interface ParentProcess {
   readonly pid: number;
   readonly name: string;
-  /** False once the IPC channel to the parent is gone, i.e. the parent has died. */
+  /** False once the parent has died: its IPC channel is gone, or this process has been adopted by another. */
   isAlive(): boolean;
 }
 
@@ -256,7 +256,11 @@ export function joinChildrenAtExit(): Promise<void> {
 export function becomeChild(message: StartMessage): Process {
   const { name, daemon, identity, args, kwargs } = message;
   const pid = message.parent.pid;
-  parent = Object.freeze({ pid, name: message.parent.name, isAlive: () => process.connected === true });
+  // The channel reads as closed only once the event loop has read its end of file, which a task busy
+  // in synchronous code never lets it do; the OS parent changes at the death itself (the orphan is
+  // adopted), so it is read too, as CPython's is_alive() polls its sentinel each time.
+  const osParent = process.ppid;
+  parent = Object.freeze({ pid, name: message.parent.name, isAlive: () => process.connected === true && process.ppid === osParent });
   const build = (cls: abstract new (...args: never[]) => unknown, target: Task | TaskRef | undefined): Process => {
     pendingInit = { identity, parentPid: pid };
     const options = { name, daemon, target, args, ...(kwargs === null ? {} : { kwargs }) };

@@ -70,7 +70,7 @@ const aliveIn = (ticks: readonly Observation[]): unknown[] => ticks.map((o) => o
 export async function expectAdopted(kit: Kit, death: Death, b: Bounds): Promise<{ orphan: ProcessId; adopter: ProcEntry }> {
   const { tok, parent, signalledAt, diedAt } = death;
   const settled = diedAt + b.prompt;
-  const ticks = await ticksAfter(kit, tok, settled);
+  const ticks = await ticksAfter(kit, tok, diedAt, settled);
   const orphan = writerOf(ticks[0]!);
   const before = ticks.filter((o) => o.t < signalledAt);
   const late = ticks.filter((o) => o.t > settled);
@@ -110,10 +110,10 @@ export async function expectAdopted(kit: Kit, death: Death, b: Bounds): Promise<
 }
 
 /**
- * Waits for TICKS_AFTER ticks of `tok` written after `since`; fails at once, naming when, if /proc
- * shows their writer ended first. Returns every tick of `tok`, in order.
+ * Waits for TICKS_AFTER ticks of `tok` written after `since`; fails at once if /proc shows their
+ * writer ended first, saying when its last tick came. Returns every tick of `tok`, in order.
  */
-async function ticksAfter(kit: Kit, tok: string, since: number): Promise<Observation[]> {
+async function ticksAfter(kit: Kit, tok: string, diedAt: number, since: number): Promise<Observation[]> {
   const [first] = await kit.observations.waitFor('tick', { tok });
   const writer = writerOf(first!);
   const deadline = monotonicNow() + TICKS_WAIT_MS;
@@ -121,11 +121,12 @@ async function ticksAfter(kit: Kit, tok: string, since: number): Promise<Observa
     const ticks = kit.observations.of('tick', tok);
     const late = ticks.filter((o) => o.t > since).length;
     if (late >= TICKS_AFTER) return ticks;
-    const last = ticks[ticks.length - 1]!;
     const why = hasEnded(writer) ? 'it ended' : monotonicNow() > deadline ? `it stopped ticking for ${TICKS_WAIT_MS} ms` : null;
     if (why !== null) {
+      const last = ticks[ticks.length - 1]!;
+      const gap = last.t - diedAt;
       fail(
-        `the orphan [${tok}] (pid ${writer.pid}) did not go on after its parent's death: ${why}, after ${late} of ${TICKS_AFTER} ticks past ${since.toFixed(1)} ms (its last tick, n=${String(last.n)}, at ${last.t.toFixed(1)} ms)`,
+        `the orphan [${tok}] (pid ${writer.pid}) did not go on after its parent's death: ${why}, its last tick (n=${String(last.n)}) written ${Math.abs(gap).toFixed(1)} ms ${gap < 0 ? 'before' : 'after'} the death was seen`,
       );
     }
     await sleep(2);

@@ -25,10 +25,11 @@ async function expectReapedPromptly(child: ProcessId, exitedAt: number, b: Bound
     await sleep(1);
   }
   const left = lookup(child);
-  if (left)
+  if (left) {
     fail(
-      `the exited child was left a zombie nobody reaped: ${describeEntries([left])}, ${b.prompt.toFixed(1)} ms after its exit (${b.basis})`,
+      `the exited child was still a zombie nobody had reaped ${b.prompt.toFixed(1)} ms after its exit, the bound without 'visible-zombies' (${b.basis}): ${describeEntries([left])}`,
     );
+  }
 }
 
 /**
@@ -49,10 +50,12 @@ describeRule('Z1', (kit) => {
       if (kit.mp.capabilities.has('visible-zombies')) {
         // Long after its exit and before any call, the child is still there for its parent to reap.
         await sleep(2 * b.prompt);
+        const after = `${(monotonicNow() - exitedAt).toFixed(1)} ms after its exit`;
         const entry = lookup(child);
+        if (!entry) fail(`'visible-zombies' is declared, but the exited child was already reaped ${after}, before ${what}`);
         check.equal(
-          `the exited child in /proc ${(monotonicNow() - exitedAt).toFixed(1)} ms after its exit, before ${what}`,
-          entry && { state: entry.state, ppid: entry.ppid },
+          `the exited child in /proc ${after}, before ${what}`,
+          { state: entry.state, ppid: entry.ppid },
           { state: 'Z', ppid: program.pid },
         );
       } else {
