@@ -40,6 +40,7 @@ const NEWLINE = 0x0a;
 
 export class TcpClient {
   readonly #socket: net.Socket;
+  readonly #localPort: number;
   /** What arrived and was not taken yet; chunks before #scanned hold no newline. */
   #chunks: Buffer[] = [];
   #scanned = 0;
@@ -83,6 +84,7 @@ export class TcpClient {
 
   private constructor(socket: net.Socket) {
     this.#socket = socket;
+    this.#localPort = socket.localPort ?? 0;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => {
       this.#chunks.push(chunk);
@@ -102,9 +104,9 @@ export class TcpClient {
     });
   }
 
-  /** This end's port: what the server sees as the remote port. */
+  /** This end's port: what the server sees as the remote port (kept after the connection has closed). */
   get localPort(): number {
-    return this.#socket.localPort ?? 0;
+    return this.#localPort;
   }
 
   /** Sends text (as UTF-8) or bytes; resolves once they are handed to the kernel. */

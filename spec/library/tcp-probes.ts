@@ -66,6 +66,26 @@ export function tcpHeldBy(pid: number | 'self', port: number): string[] {
     .map((e) => `${e.localPort}->${e.remotePort}`);
 }
 
+const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED',
+  '02': 'SYN_SENT',
+  '03': 'SYN_RECV',
+  '04': 'FIN_WAIT1',
+  '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT',
+  '07': 'CLOSE',
+  '08': 'CLOSE_WAIT',
+  '09': 'LAST_ACK',
+  '0A': 'LISTEN',
+  '0B': 'CLOSING',
+};
+
+/** Sockets with `port` as their own port that some process still holds (a socket no process holds has inode 0), by state. */
+export const heldOnPort = (port: number): string[] =>
+  tcpTable()
+    .filter((e) => e.localPort === port && e.inode !== 0)
+    .map((e) => `${TCP_STATES[e.state] ?? e.state} ${e.localPort}->${e.remotePort}`);
+
 /** Connections of `port` in TIME_WAIT on its side: what a rebind without SO_REUSEADDR trips over. */
 export const timeWaitsOn = (port: number): number => tcpTable().filter((e) => e.localPort === port && e.state === '06').length;
 

@@ -677,9 +677,48 @@ const later: Rule[] = [
     status: 'specified',
   },
   planned('PC2', 'prodcons', 'producer/consumer with JoinableQueue and daemon consumers', ['001', '004']),
-  planned('T1', 'server', 'the TCP server echoes text upper-cased', ['003', '004']),
-  planned('T2', 'server', 'each connection is served by its own process', ['003', '004']),
-  planned('T3', 'server', 'closing clients and the server leaves nothing behind', ['004']),
+  {
+    id: 'T1',
+    section: 'server',
+    title: 'the TCP server echoes text upper-cased',
+    seeds: ['003', '004'],
+    claim:
+      'A client that sends "hello" gets "HELLO" back, and any text comes back upper-cased and otherwise unchanged: every character, in order, a byte order mark included, however TCP splits the bytes, even inside a character (the server decodes each connection as one UTF-8 stream). Checked with fast-check (100 texts on one connection, each split at a random byte across two reads) over ASCII and 2-, 3- and 4-byte UTF-8, kept to the code points where Python\'s str.upper() and JavaScript\'s toUpperCase() agree: Python 3.11 follows Unicode 14 and Node 20 a later version, and 55 code points here (letters that gained a case mapping since) differ, computed at run time by asking python3 once. The expected text is JavaScript\'s upper-casing of what was sent.',
+    cpython:
+      "The fixture program (the seeds' server, fixed) decodes with an incremental UTF-8 decoder (errors='replace'), upper-cases with str.upper() and writes with sendall(); under fork, spawn and forkserver the echo is as claimed. Invalid bytes come back as U+FFFD, one per maximal ill-formed subsequence, as ours does (library tests; not part of this rule).",
+    seedErrors:
+      "Seed 004's handler decodes each recv() of 1024 bytes on its own, outside its try: a character whose bytes arrive in two reads (more likely the longer the text) raises UnicodeDecodeError, the handler process dies with a traceback and the client's connection drops. It replies with send(), which may write only part of the reply; sendall() writes it all. Seed 003 only announces such a server in a comment.",
+    flags: ['whole-program', 'property-based'],
+    status: 'specified',
+  },
+  {
+    id: 'T2',
+    section: 'server',
+    title: 'each connection is served by its own process',
+    seeds: ['003', '004'],
+    claim:
+      "Every accepted connection is handed to a new process that serves it alone: k clients connected at once are served by k distinct processes (each handler records its own pid and its client's port), none of which is the server program itself (fast-check over k from 2 to 5, 3 runs). A slow client, connected and sending half a line, does not hold up the others: while it waits, k other clients connect and each gets its reply within the starts of k handlers one after another plus two more (kit.bounds(), measured in the same run; a server that serves one connection at a time would never answer them while the slow one holds on), and the slow client is then served as well.",
+    cpython:
+      'As claimed under fork, spawn and forkserver: each handler is a child (under forkserver, a child of the fork server) with its own pid; the accept loop goes on while handlers run.',
+    seedErrors:
+      'Seed 004 is right about one process per connection; seed 003 calls its example a concurrent socket server but shows no server. Neither says what a process per connection costs: a new process for every client (a fork, or a whole new interpreter under spawn), which bench/tcp-server.ts measures.',
+    flags: ['whole-program', 'property-based', 'timing'],
+    status: 'specified',
+  },
+  {
+    id: 'T3',
+    section: 'server',
+    title: 'closing clients and the server leaves nothing behind',
+    seeds: ['004'],
+    claim:
+      "When a client closes its connection, the process that served it ends promptly (within a start's bound plus a prompt one of the client's close) and is reaped, leaving no zombie, while the server keeps accepting: the next client is served. When the server is closed (its stop gate), it stops accepting, ends the handlers still running (their clients see the end of their connections) and joins them before it exits 0: no handler outlives the program, and no socket of the port is left open in any process (only TIME_WAIT entries, which no process holds). A new server binds the same port at once and serves, although the closed server's side of the connections may still wait in TIME_WAIT.",
+    cpython:
+      "As claimed under fork, spawn and forkserver with the fixture program, which closes its copy of each connection after start(), reaps ended handlers with is_alive() in its accept loop, terminates and joins the rest when stopped, and sets SO_REUSEADDR. Under fork each handler also holds a copy of the listening socket until it ends. Node's net sets SO_REUSEADDR on every listening socket by itself.",
+    seedErrors:
+      "Seed 004's server binds without SO_REUSEADDR, so after it is stopped the port cannot be bound again (EADDRINUSE) while its side of closed connections waits in TIME_WAIT, up to a minute: the spec notes, each time there are such entries, that such a bind fails right then. Its parent never closes its own copy of a connection after start() (the variable is only rebound at the next accept), so a client whose handler has ended still sees an open connection until another client arrives; it never joins its handlers, so each ended one stays a zombie under fork and spawn; and it has no way to stop but being killed, which leaves its handlers running.",
+    flags: ['whole-program', 'posix-only', 'timing'],
+    status: 'specified',
+  },
 ];
 
 export const RULES: readonly Rule[] = [...process, ...locks, ...queues, ...later];
