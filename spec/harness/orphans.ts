@@ -10,15 +10,14 @@
  * whatever is left after the test), and the spec checks that they end on their own once the orphan
  * has: a helper that outlives both is a leak of the implementation.
  */
-import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { check, fail, show } from './checks';
 import { monotonicNow } from './clock';
 import type { Kit } from './describe-rule';
 import { writerOf, type Observation } from './observations';
 import { descendants, describeEntries, hasEnded, lookup, readProc, type ProcEntry, type ProcessId } from './proc';
+import { socketFoldersOf } from './socket-folders';
 import type { Bounds } from './yardstick';
 
 /** How often the orphan's task (tickWithParent) records; only its rate, no bound comes from it. */
@@ -133,6 +132,13 @@ async function ticksAfter(kit: Kit, tok: string, diedAt: number, since: number):
   }
 }
 
+/** Who adopted the orphan, in words that stay the same from run to run (for kit.note). */
+export function adopterName(adopter: ProcEntry, family: readonly ProcEntry[]): string {
+  if (adopter.pid === 1) return `pid 1 (${adopter.cmd})`;
+  const helper = family.some((p) => sameId(idOf(p), idOf(adopter)));
+  return helper ? `a process its dead parent had started (${adopter.cmd}), still running` : `a subreaper (${adopter.cmd})`;
+}
+
 /**
  * The harness ends the orphan (SIGKILL, after checking it is still that process); then every other
  * process of the dead parent's family must end on its own within `start + prompt`.
@@ -176,7 +182,7 @@ export async function outliveProgram(kit: Kit, kind: 'plain' | 'daemon', signal:
     // orphan (and the helpers) inherited them.
     const diedAt = await kit.exitOf(program.id);
     const { orphan, adopter } = await expectAdopted(kit, { tok: 'orphan.child', parent: program.pid, signalledAt, diedAt }, b);
-    kit.note(`the orphan's OS parent after the death: pid ${adopter.pid} (${adopter.cmd})`);
+    kit.note(`the orphan's OS parent after the death: ${adopterName(adopter, family)}`);
     await endOrphan(kit, orphan, family, b);
     const end = await program.ended;
     check.equal(`how the program ended after ${signal}`, { exitCode: end.exitCode, signal: end.signal }, { exitCode: null, signal });
@@ -186,40 +192,3 @@ export async function outliveProgram(kit: Kit, kind: 'plain' | 'daemon', signal:
     for (const folder of folders) rmSync(folder, { recursive: true, force: true });
   }
 }
-
-/**
- * The folders directly in the temp folder holding a Unix socket that one of `pids` has open, read
- * from /proc/<pid>/fd and /proc/net/unix: under CPython's forkserver, the program's pymp-* folder
- * with the server's listening socket.
- */
-function socketFoldersOf(pids: readonly number[]): string[] {
-  const inodes = new Set<string>();
-  for (const pid of pids) {
-    for (const fd of entriesOf(`/proc/${pid}/fd`)) {
-      const socket = /^socket:\[(\d+)\]$/.exec(linkOf(`/proc/${pid}/fd/${fd}`));
-      if (socket) inodes.add(socket[1]!);
-    }
-  }
-  const folders = new Set<string>();
-  // Columns: Num RefCount Protocol Flags Type St Inode Path (the path only for a bound socket).
-  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
-    const [, , , , , , inode, socketPath] = line.trim().split(/\s+/);
-    if (inode && socketPath && inodes.has(inode) && dirname(dirname(socketPath)) === resolve(tmpdir())) folders.add(dirname(socketPath));
-  }
-  return [...folders];
-}
-
-const entriesOf = (dir: string): string[] => {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return []; // the process ended in between
-  }
-};
-const linkOf = (file: string): string => {
-  try {
-    return readlinkSync(file);
-  } catch {
-    return '';
-  }
-};

@@ -1,7 +1,7 @@
 import { check } from '../harness/checks';
 import { monotonicNow } from '../harness/clock';
 import { describeRule } from '../harness/describe-rule';
-import { TICK_MS, endOrphan, expectAdopted, familyOf } from '../harness/orphans';
+import { TICK_MS, adopterName, endOrphan, expectAdopted, familyOf } from '../harness/orphans';
 
 /**
  * Detection: a terminate() that signals the child's whole process group, or a child that passes
@@ -26,7 +26,7 @@ describeRule('Z3', (kit) => {
     check.equal('exit code of the child after terminate()', await child.handle.exitCode(), -15);
 
     const { orphan, adopter } = await expectAdopted(kit, { tok: grandchild, parent: child.pid!, signalledAt, diedAt }, b);
-    kit.note(`the grandchild's OS parent after the child's death: pid ${adopter.pid} (${adopter.cmd})`);
+    kit.note(`the grandchild's OS parent after the child's death: ${adopterName(adopter, family)}`);
     await endOrphan(kit, orphan, family, b);
   });
 });
