@@ -23,6 +23,7 @@ import {
   type SharedHandle,
 } from '../adapter';
 import { DIST } from '../harness/paths';
+import { SERVER_BREAKAGES } from '../server/broken-servers';
 import ours from './ours';
 
 /**
@@ -705,6 +706,7 @@ export const BREAKAGES: Record<string, Breakage> = {
     description: 'run() called directly starts a child and waits for it, instead of running in the caller',
     wrap: (a) => mapHandles(a, (h) => ({ run: async () => (await h.start(), await h.join()) })),
   },
+  ...SERVER_BREAKAGES,
 };
 
 const createAdapter: CreateAdapter = async ({ startMethod }) => {

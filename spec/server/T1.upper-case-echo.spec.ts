@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { check } from '../harness/checks';
 import { within } from '../harness/deadline';
 import { describeRule } from '../harness/describe-rule';
-import { EXCHANGE_MS, dropClients, echo, startEchoServer } from './echo-server';
+import { EXCHANGE_MS, dropClients, echo, finish, startEchoServer } from './echo-server';
 import { upperCaseAgreement } from './upper-case-agreement';
 
 /**
@@ -33,7 +33,8 @@ describeRule('T1', (kit) => {
     const server = await startEchoServer(kit);
     const client = await server.connect();
     check.equal("the server's reply to 'hello'", await echo(client, 'hello'), 'HELLO');
-    check.equal('what comes back after the client ends', await within(client.finish(), EXCHANGE_MS, 'the end'), '');
+    const rest = await finish(client);
+    check.equal('what comes back after the client ends', rest, '');
     await server.stop();
   });
 

@@ -3,7 +3,7 @@ import { check } from '../harness/checks';
 import { monotonicNow } from '../harness/clock';
 import { within } from '../harness/deadline';
 import { describeRule } from '../harness/describe-rule';
-import { EXCHANGE_MS, dropClients, echo, startEchoServer } from './echo-server';
+import { EXCHANGE_MS, dropClients, finish, startEchoServer } from './echo-server';
 
 /**
  * Detection: a server that serves every connection in one process (its own, or one worker) shows
@@ -18,7 +18,16 @@ describeRule('T2', (kit) => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 2, max: 5 }), async (k) => {
         const clients = await Promise.all(Array.from({ length: k }, () => server.connect()));
-        const replies = await Promise.all(clients.map((c, i) => echo(c, `client ${i} of ${k}`)));
+        const replies = await Promise.all(
+          clients.map((c, i) =>
+            within(
+              c.request(`client ${i} of ${k}`),
+              EXCHANGE_MS,
+              'a reply',
+              `client ${i} of ${k} connected at once had no reply within ${EXCHANGE_MS} ms: the server does not serve its connections side by side`,
+            ),
+          ),
+        );
         check.equal(
           'the replies',
           replies,
@@ -27,7 +36,7 @@ describeRule('T2', (kit) => {
         const pids = (await Promise.all(clients.map((c) => server.handlerOf(c)))).map((o) => o.pid);
         check.equal(`distinct handler pids among ${k} clients served at once (pids ${pids.join(', ')})`, new Set(pids).size, k);
         check.that(!pids.includes(server.scenario.pid), `a client was served by the server program itself (pid ${server.scenario.pid})`);
-        await Promise.all(clients.map((c) => within(c.finish(), EXCHANGE_MS, "a client's end")));
+        await Promise.all(clients.map(finish));
       }),
       { numRuns: 3 },
     );

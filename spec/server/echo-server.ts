@@ -23,7 +23,10 @@ export interface EchoServer {
   connect(): Promise<TcpClient>;
   /** The `handler` record of the process serving `client` (from the handler itself), waiting for it. */
   handlerOf(client: TcpClient): Promise<Observation>;
-  /** Opens the stop gate and waits for the program's end; checks it exited 0. */
+  /**
+   * Opens the stop gate and waits for the program's exit (not for its output to end: a handler left
+   * running may hold it open); checks it exited 0.
+   */
   stop(): Promise<ProgramEnd>;
 }
 
@@ -39,7 +42,13 @@ export function dropClients(): void {
 export async function startEchoServer(kit: Kit, port = 0): Promise<EchoServer> {
   const gate = kit.gate();
   const scenario = kit.scenario('echoServer', [gate.file, String(port)]);
-  const line = await scenario.waitForLine(/^\{"port": ?\d+\}$/, EXCHANGE_MS);
+  const line = await scenario.waitForLine(/^\{"port": ?\d+\}$/, EXCHANGE_MS).catch((error: unknown) => {
+    if (port === 0 || scenario.exited() === null) throw error;
+    const stderr = scenario.lines('stderr').map((l) => l.text);
+    throw new RuleViolation(
+      `the server could not listen on port ${port} again: it exited saying ${JSON.stringify(stderr.slice(-1)[0] ?? '')}`,
+    );
+  });
   const listening = (JSON.parse(line.text) as { port: number }).port;
   if (port !== 0) check.equal('the port the server listens on', listening, port);
   return {
@@ -64,7 +73,12 @@ export async function startEchoServer(kit: Kit, port = 0): Promise<EchoServer> {
     },
     stop: async () => {
       gate.open();
-      const end = await scenario.ended;
+      const deadline = Date.now() + EXCHANGE_MS;
+      while (scenario.exited() === null) {
+        if (Date.now() > deadline) throw new RuleViolation(`the server program did not exit within ${EXCHANGE_MS} ms of its stop gate`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const end = scenario.exited()!;
       check.equal(
         'exit status of the server program after its stop gate',
         { exitCode: end.exitCode, signal: end.signal },
@@ -78,3 +92,15 @@ export async function startEchoServer(kit: Kit, port = 0): Promise<EchoServer> {
 /** One line echoed through `client`, within the exchange deadline. */
 export const echo = (client: TcpClient, line: string): Promise<string> =>
   within(client.request(line), EXCHANGE_MS, `the echo of ${JSON.stringify(line.slice(0, 40))}`);
+
+/**
+ * Half-closes `client` and resolves with what came back until the server closed its side. A client
+ * left without that end is the sign of a copy of the connection still open somewhere.
+ */
+export const finish = (client: TcpClient): Promise<string> =>
+  within(
+    client.finish(),
+    EXCHANGE_MS,
+    "the end of a client's connection",
+    `the client saw no end of its connection within ${EXCHANGE_MS} ms of closing its side: its handler did not end it, or another process (the server?) still holds a copy`,
+  );
