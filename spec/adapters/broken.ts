@@ -610,6 +610,28 @@ export const BREAKAGES: Record<string, Breakage> = {
       },
     }),
   },
+  'children-die-with-parent': orphanBreakage(
+    'die-with-parent',
+    'a child is killed as soon as its parent dies, as with a parent-death signal',
+    {
+      Z2: /did not go on after its parent's death: it ended/,
+      Z3: /did not go on after its parent's death: it ended/,
+      D6: /did not go on after its parent's death: it ended/,
+    },
+  ),
+  'parent-always-alive': orphanBreakage('parent-always-alive', "parentProcess().isAlive() stays true after the parent's death", {
+    Z2: /parentProcess\(\)\.isAlive\(\) in the orphan's ticks .*expected false, got true/,
+    Z3: /parentProcess\(\)\.isAlive\(\) in the orphan's ticks .*expected false, got true/,
+    D6: /parentProcess\(\)\.isAlive\(\) in the orphan's ticks .*expected false, got true/,
+  }),
+  'sigterm-spreads': orphanBreakage('sigterm-spreads', "terminate() reaches the process's own children too", {
+    Z3: /did not go on after its parent's death: it ended/,
+  }),
+  'claims-visible-zombies': {
+    catches: { Z1: /'visible-zombies' is declared, but the exited child was already reaped/ },
+    description: "declares 'visible-zombies' although Node reaps every exited child at once",
+    wrap: (a) => withCapabilities(a, [...a.capabilities, 'visible-zombies']),
+  },
   'lossy-get': {
     catches: {
       Q1: /what the consumer got: .*expected/,
@@ -726,6 +748,19 @@ function exitBreakage(variant: string, description: string, catches: Record<stri
     wrap: (a) => {
       process.env.KIT_NODE_RUNTIME = `${DIST}/fixtures/ts/broken-runtimes/exit-handling.js`;
       process.env.KIT_BROKEN_EXIT = variant;
+      return a;
+    },
+  };
+}
+
+/** A breakage around a parent's death, run by the children (fixtures/ts/broken-runtimes/orphans.ts). */
+function orphanBreakage(variant: string, description: string, catches: Record<string, RegExp>): Breakage {
+  return {
+    catches,
+    description,
+    wrap: (a) => {
+      process.env.KIT_NODE_RUNTIME = `${DIST}/fixtures/ts/broken-runtimes/orphans.js`;
+      process.env.KIT_BROKEN_ORPHANS = variant;
       return a;
     },
   };
