@@ -277,18 +277,29 @@ export const errors = {
     new InvalidOptionError(`${where} expected ${what} to be ${expected}, got ${describeValue(value)}`),
 
   notSendableValue: (name: string, path: string, problem: string) => new NotSendableError(`${name}: ${path} ${problem}; ${JSON_ONLY}`),
-  notExported: (name: string, what: 'target' | 'class', label: string) =>
-    new NotSendableError(
+  notExported: (name: string, what: 'target' | 'class', label: string, looked: number, requiresEsm: boolean) => {
+    const where =
+      `it is not exported by any loaded module (looked in require.cache, ${looked} modules: the CommonJS modules loaded so far` +
+      (requiresEsm ? ' and the ES modules loaded with require(); one loaded by import is never there)' : ')');
+    const load = requiresEsm
+      ? `load that module with require() (in an ES module: createRequire(import.meta.url)('./tasks.mjs'))`
+      : `load that module with require() (a CommonJS module: this Node, ${process.version}, cannot require() an ES module)`;
+    const exportName = /^[A-Za-z_$][\w$]*$/.test(label) ? label : '<its export name>';
+    const byName = requiresEsm ? `import.meta.resolve('./tasks.mjs')` : `'/absolute/path/of/tasks.js'`;
+    return new NotSendableError(
       what === 'target'
-        ? `${name}: target ${label} cannot be sent to a child process: it is not exported by any loaded module. ` +
-            'A closure or arrow function defined inside another function cannot cross a process boundary; export it from a module'
-        : `${name}: class ${label} cannot be sent to a child process: it is not exported by any loaded module. ` +
-            'A class defined inside a function cannot cross a process boundary; export it from a module',
-    ),
-  notLoadable: (name: string, what: 'target' | 'class', label: string, file: string) =>
+        ? `${name}: target ${label} cannot be sent to a child process: ${where}. A closure or arrow function defined inside ` +
+            `another function cannot cross a process boundary; export it from a module, then ${load}, or name it: ` +
+            `target: { module: ${byName}, name: '${exportName}' } (module: an absolute path or a file: URL)`
+        : `${name}: class ${label} cannot be sent to a child process: ${where}. A class defined inside a function cannot cross ` +
+            `a process boundary; export it from a module, then ${load}: a Process subclass is found only among loaded modules`,
+    );
+  },
+  notLoadable: (name: string, what: 'target' | 'class', label: string, file: string, requiresEsm: boolean) =>
     new NotSendableError(
       `${name}: ${what} ${label} cannot be sent to a child process: it is exported by ${file}, which a child ` +
-        'cannot load; children load compiled JavaScript (.js or .cjs) modules only',
+        `cannot load; children load compiled JavaScript modules only (.js, .cjs${requiresEsm ? ', .mjs' : ''}): ` +
+        'export it from the compiled module and load that one',
     ),
   unknownTask: (name: string, module: string, exportName: string, problem: string, cause?: unknown) =>
     new UnknownTaskError(`${name}: task '${exportName}' of ${module} ${problem}`, cause === undefined ? undefined : { cause }),

@@ -1,14 +1,13 @@
 /** The options of Process() and join(), their checks, and the exit-code naming of process.ts. */
 import { constants } from 'node:os';
-import { isAbsolute } from 'node:path';
 import { errors } from './errors';
-import { isPlain, isTaskRef, type TaskRef } from './reduction';
+import { isPlain, isTaskRef, modulePathOf, type TaskRef } from './reduction';
 
 /** Any function: parameters are `never` so that every function type is assignable to it. */
 export type Task = (...args: never[]) => unknown;
 
 export interface ProcessOptions {
-  /** What run() calls: an exported function, or a TaskRef naming one. */
+  /** What run() calls: an exported function, or a TaskRef naming one (module: an absolute path or a file: URL). */
   target?: Task | TaskRef;
   args?: readonly unknown[];
   /** When given, run() passes it to the target as one extra, last argument. */
@@ -44,7 +43,9 @@ export function checkOptions(options: unknown): ProcessOptions {
   if (o.target !== undefined && typeof o.target !== 'function' && !isTaskRef(o.target)) {
     throw bad('target', 'a function or a TaskRef { module, name }');
   }
-  if (isTaskRef(o.target) && !isAbsolute(o.target.module)) throw bad('target', 'a TaskRef whose module is an absolute path');
+  if (isTaskRef(o.target) && modulePathOf(o.target.module) === undefined) {
+    throw bad('target', "a TaskRef whose module is an absolute path or a file: URL (import.meta.resolve('./tasks.mjs') gives one)");
+  }
   if (o.args !== undefined && !Array.isArray(o.args)) throw bad('args', 'an array');
   if (o.kwargs !== undefined && (typeof o.kwargs !== 'object' || o.kwargs === null || !isPlain(o.kwargs, 'Object')))
     throw bad('kwargs', 'a plain object');

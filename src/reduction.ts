@@ -35,9 +35,12 @@
  * copies then (or when the child exits, whichever comes first), so from there on the connection
  * ends when the child ends it (src/popen-spawn.ts). v1 (no `shared`) and v2 (no `sockets`) are refused.
  *
- * A TaskRef { module, name } is export `name` of the CommonJS module at absolute path `module`,
- * the way pickle sends a function as module + qualified name. `name: 'default'` also stands for a
- * module whose module.exports is the function itself (Node's own CommonJS interop rule).
+ * A TaskRef { module, name } is export `name` of the module at absolute path `module`, the way
+ * pickle sends a function as module + qualified name; the child loads it with require(), so an ES
+ * module works where Node can require() one (20.19+, 22.12+: process.features.require_module) and
+ * has no top-level await. `name: 'default'` also stands for a module whose module.exports is the
+ * function itself (Node's own CommonJS interop rule). A user may give `module` as a file: URL
+ * (what import.meta.resolve() returns); it is sent as the path.
  *
  * Values are JSON values only, checked strictly: JSON.stringify would silently turn undefined
  * into nothing, NaN into null and a Date into a string, and the child would run with other data
@@ -47,6 +50,7 @@
  */
 import { Socket } from 'node:net';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describeObject, errors } from './errors';
 import { checkRef, rebuild, refOf, type SharedRef } from './handles';
 
@@ -57,7 +61,9 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 /** A function (or class) named by module and export, as the child will find it. */
 export interface TaskRef {
+  /** The module's absolute path; from a user also a file: URL, as import.meta.resolve() returns. */
   readonly module: string;
+  /** The export's name ('default' for a default export, or a CommonJS module.exports that is the function). */
   readonly name: string;
 }
 
@@ -273,14 +279,53 @@ function checkPlace(
   return { holder: holder as Record<string | number, Json>, key: key as string | number };
 }
 
+/** Whether this Node's require() loads ES modules (Node 20.19+, 22.12+, unless turned off). */
+const REQUIRES_ESM = process.features.require_module === true;
+
+/** The absolute path a TaskRef's `module` names (an absolute path, or a file: URL), or undefined. */
+export function modulePathOf(module: string): string | undefined {
+  if (module.startsWith('file:')) {
+    try {
+      return fileURLToPath(module);
+    } catch {
+      return undefined;
+    }
+  }
+  return path.isAbsolute(module) ? module : undefined;
+}
+
+/** Why require() could not load a module, in the user's terms (an ES module has two ways to fail). */
+function loadProblem(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_REQUIRE_ASYNC_MODULE') {
+    return (
+      'cannot be loaded: it is an ES module with top-level await (itself or a module it imports), which require() cannot load, ' +
+      'and a child loads its target with require() so that start() stays synchronous; move the await into a function'
+    );
+  }
+  if (code === 'ERR_REQUIRE_CYCLE_MODULE') {
+    return (
+      'cannot be loaded: it is an ES module still being evaluated (the main program, or a module on the import path ' +
+      'of the code calling start()), which require() cannot load; put the target in a module of its own'
+    );
+  }
+  if (code === 'ERR_REQUIRE_ESM') {
+    return (
+      `cannot be loaded: it is an ES module, and this Node (${process.version}) cannot require() one; ` +
+      'Node 20.19+ and 22.12+ can, unless started with --no-experimental-require-module'
+    );
+  }
+  return 'cannot be loaded: its module failed to load';
+}
+
 /** Loads the function (or class) a TaskRef names; UnknownTaskError when there is none. */
 export function loadTask(ref: TaskRef, owner: string, what: 'target' | 'class' = 'target'): (...args: never[]) => unknown {
   let exports: unknown;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the user's module by path is the point
-    exports = require(ref.module);
+    exports = require(modulePathOf(ref.module) ?? ref.module);
   } catch (error) {
-    throw errors.unknownTask(owner, ref.module, ref.name, 'cannot be loaded: its module failed to load', error);
+    throw errors.unknownTask(owner, ref.module, ref.name, loadProblem(error), error);
   }
   const holder = exports as Record<string, unknown> | null | undefined;
   const found: unknown =
@@ -294,17 +339,23 @@ export function loadTask(ref: TaskRef, owner: string, what: 'target' | 'class' =
 
 // pickle's whichmodule(), for CommonJS: which loaded module exports this very function?
 // Cached per function, like copyreg's dispatch table; a WeakMap lets closures be collected.
+// require.cache holds CommonJS modules and the ES modules loaded with require() (the same module
+// instances import gives), never those loaded only by import: Node has no list of those.
 const foundRefs = new WeakMap<object, TaskRef>();
-const LOADABLE = new Set(['.js', '.cjs']);
+const LOADABLE = new Set(REQUIRES_ESM ? ['.js', '.cjs', '.mjs'] : ['.js', '.cjs']);
 
 function taskRefOf(value: object, owner: string, what: 'target' | 'class'): TaskRef {
-  if (typeof value !== 'function') return value as TaskRef;
+  if (typeof value !== 'function') {
+    const ref = value as TaskRef;
+    return { module: modulePathOf(ref.module) ?? ref.module, name: ref.name };
+  }
   const cached = foundRefs.get(value);
   if (cached) return cached;
   let unloadable: string | undefined;
   // require.cache as seen by this module's own require: under Jest it is a view of Jest's registry.
   const cache = require.cache;
-  for (const id of Object.keys(cache)) {
+  const ids = Object.keys(cache);
+  for (const id of ids) {
     const mod = cache[id];
     if (!mod) continue;
     const exportName = exportNameOf(mod.exports, value);
@@ -319,8 +370,8 @@ function taskRefOf(value: object, owner: string, what: 'target' | 'class'): Task
     return ref;
   }
   const label = value.name || (what === 'target' ? 'anonymous function' : 'anonymous class');
-  if (unloadable !== undefined) throw errors.notLoadable(owner, what, label, unloadable);
-  throw errors.notExported(owner, what, label);
+  if (unloadable !== undefined) throw errors.notLoadable(owner, what, label, unloadable, REQUIRES_ESM);
+  throw errors.notExported(owner, what, label, ids.length, REQUIRES_ESM);
 }
 
 function exportNameOf(exports: unknown, value: object): string | undefined {
