@@ -1,38 +1,28 @@
 /**
- * Runs the suite once for one adapter choice and reads what happened, per rule (for report and prove).
- * Nothing a run reports is dropped; where each kind of failure shows up, and where it lands here:
+ * What a run of the suite reported, read per rule and per test (for the kit's runner, the CLI,
+ * `npm run report` and `npm run prove`). Nothing a run reports is dropped; where each kind of
+ * failure shows up, and where it lands here:
  *
  * - a test failed: its assertion result; every failure message is kept (`Failure.kind` 'test').
  *   A beforeAll hook that throws fails every test of its file, so it lands here too.
  * - a spec file failed outside its tests (it did not load, or an afterAll hook threw, such as the
  *   leak check of spec/harness/leaks.ts): a "● Test suite failed to run" block of the file's failure
- *   message. It counts against the rule named by the file, spec/<section>/<ID>.<behaviour>.spec.ts
+ *   message. It counts against the rule named by the file, spec/<section>/<ID>.<behaviour>.spec.[tj]s
  *   (`Failure.kind` 'file'); a failing file that names no rule is a run-level failure.
  * - the run failed as a whole (the global teardown found a leak, a global hook threw, Jest crashed or
  *   exited non-zero with no failure to show for it): `RunResult.runFailures`.
- *
- * When the global teardown throws, Jest writes no --json output at all, so the results come from
- * this module's default export instead: a Jest reporter, which Jest calls before the teardown.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import { REPO_ROOT } from '../spec/harness/paths';
 
-/** Where the reporter below writes the results (set by runRules for the Jest process it starts). */
-const RESULTS_FILE_ENV = 'KIT_JEST_RESULTS_FILE';
-const STDERR_TAIL_LINES = 30;
-/** Jest's stderr kept in memory (the end of it): enough for any tail, bounded for a chatty run. */
-const STDERR_KEPT_CHARS = 1 << 20;
-
-/** The subset of Jest's --json format this module reads (its reporter writes the same shape). */
+/** The subset of Jest's --json format this module reads (the kit's reporter writes the same shape). */
 export interface JestAssertion {
   ancestorTitles: string[];
   title: string;
   fullName?: string;
   status: string;
   failureMessages: string[];
+  duration?: number | null;
 }
 export interface JestFile {
   name: string;
@@ -49,12 +39,14 @@ export interface JestResults {
 export interface Failure {
   /** 'test': a test failed. 'file': its spec file failed outside any test (load error, afterAll hook). */
   kind: 'test' | 'file';
-  /** The spec file, relative to the repository. */
+  /** The spec file, relative to the kit's root. */
   file: string;
   /** The test, as expectations name it: `<rule id> › <test title>` (test failures only). */
   test?: string;
   /** The whole message: every failure message of the test, without terminal colours. */
   message: string;
+  /** What the processes it started wrote on stderr meanwhile (a traceback, a stack), trimmed: when it failed. */
+  childOutput?: string;
 }
 
 export interface TestOutcome {
@@ -65,12 +57,16 @@ export interface TestOutcome {
   /** Jest's status: passed, failed, pending, skipped, todo... */
   status: string;
   messages: string[];
+  /** Milliseconds, as Jest measured them. */
+  duration?: number;
+  /** See Failure.childOutput. */
+  childOutput?: string;
 }
 
 export interface RuleResult {
   passed: number;
   failed: number;
-  /** Tests that did not run (filtered out by -t, skipped, todo). */
+  /** Tests that did not run (filtered out, skipped, todo). */
   skipped: number;
   /** Why the rule's tests did not run, when the adapter lacks a member it needs (describe-rule.ts). */
   unsupported?: string;
@@ -78,45 +74,14 @@ export interface RuleResult {
   failures: Failure[];
 }
 
-export interface RunResult {
-  choice: string;
-  /** The rules asked for (undefined: the whole suite). */
-  rules?: string[];
-  /** True when only part of the suite was run (rules or extra Jest arguments). */
-  filtered: boolean;
-  /** The arguments given to Jest beyond the project selection. */
-  jestArgs: string[];
-  /** False when Jest produced no readable results: then byRule and tests are empty. */
-  complete: boolean;
-  /** How Jest ended: `status 0`, `status 1`, `signal SIGKILL`, or why it could not start. */
-  exit: string;
-  tests: TestOutcome[];
-  byRule: Map<string, RuleResult>;
-  /** Failures of the run as a whole, each a complete message (possibly several lines). */
-  runFailures: string[];
-  /** The last lines of Jest's stderr. */
-  stderrTail: string;
-}
-
-export interface RunOptions {
-  /** Run only these rules' tests (`-t '^(P1|P7): '` and their spec files). */
-  rules?: string[];
-  /** More Jest arguments (a run with any is `filtered`). */
-  jestArgs?: string[];
-  /** Stream Jest's own output to stderr (quiet by default: it is captured, and its tail kept). */
-  verbose?: boolean;
-  /** Extra environment for the Jest process. */
-  env?: Record<string, string>;
-}
-
 // eslint-disable-next-line no-control-regex -- terminal colour codes are exactly what is removed
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 export const stripAnsi = (text: string): string => text.replace(ANSI, '');
 
 const RULE_OF_TITLE = /^([A-Z]+\d+): /;
-const RULE_OF_FILE = /^([A-Z]+\d+)\.[^/\\]+\.spec\.ts$/;
+const RULE_OF_FILE = /^([A-Z]+\d+)\.[^/\\]+\.spec\.[jt]s$/;
 
-/** The rule a spec file checks, from its name: spec/<section>/<ID>.<behaviour>.spec.ts. */
+/** The rule a spec file checks, from its name: spec/<section>/<ID>.<behaviour>.spec.ts (or .js, compiled). */
 export function ruleOfFile(path: string): string | undefined {
   return RULE_OF_FILE.exec(basename(path))?.[1];
 }
@@ -124,6 +89,13 @@ export function ruleOfFile(path: string): string | undefined {
 /** The rule of an expectation key or test key, `<rule id> › <test title>`. */
 export function ruleOfKey(key: string): string | undefined {
   return /^([A-Z]+\d+) › /.exec(key)?.[1];
+}
+
+/** A test's rule (from its describe title, else its file) and key, as expectations name it. */
+export function keyOf(file: string, test: Pick<JestAssertion, 'ancestorTitles' | 'title' | 'fullName'>): { rule?: string; key: string } {
+  const rule = RULE_OF_TITLE.exec(test.ancestorTitles[0] ?? '')?.[1] ?? ruleOfFile(file);
+  const key = rule ? `${rule} › ${test.title}` : (test.fullName ?? [...test.ancestorTitles, test.title].join(' '));
+  return rule ? { rule, key } : { key };
 }
 
 /** A stack frame line (`    at f (file:1:2)`) or a line of Jest's code frame (`> 12 | code`, `   |   ^`). */
@@ -150,6 +122,20 @@ export function firstLine(message: string): string {
       ?.trim() ?? ''
   );
 }
+
+/** A whole message on one line (a run-level message's first line, "the run leaked:", says too little). */
+export const oneLine = (message: string): string =>
+  cleanMessage(message)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+
+export const indent = (text: string, by = '    '): string =>
+  text
+    .split('\n')
+    .map((line) => by + line)
+    .join('\n');
 
 /** The failures of a spec file outside its tests: the "● Test suite failed to run" blocks of its failure message. */
 export function suiteFailureBlocks(fileMessage: string): string[] {
@@ -187,10 +173,15 @@ export function emptyRuleResult(): RuleResult {
   return { passed: 0, failed: 0, skipped: 0, failures: [] };
 }
 
-/** Reads Jest's results (its --json format, or this module's reporter's) into tests, rules and run-level failures. */
+/**
+ * Reads Jest's results (the kit reporter's, or Jest's --json format) into tests, rules and run-level
+ * failures. `childOutput` gives what the processes of a failed test wrote on stderr (by test key,
+ * and by file for failures outside tests).
+ */
 export function interpretResults(
   results: JestResults,
   root = REPO_ROOT,
+  childOutput: ReadonlyMap<string, string> = new Map(),
 ): { tests: TestOutcome[]; byRule: Map<string, RuleResult>; runFailures: string[] } {
   const tests: TestOutcome[] = [];
   const byRule = new Map<string, RuleResult>();
@@ -204,16 +195,20 @@ export function interpretResults(
     const path = relative(root, file.name);
     const fileRule = ruleOfFile(file.name);
     for (const test of file.assertionResults) {
-      const rule = RULE_OF_TITLE.exec(test.ancestorTitles[0] ?? '')?.[1] ?? fileRule;
+      const { rule, key } = keyOf(file.name, test);
       const fullName = test.fullName ?? [...test.ancestorTitles, test.title].join(' ');
-      const key = rule ? `${rule} › ${test.title}` : fullName;
       const messages = test.failureMessages.map(stripAnsi);
-      tests.push({ ...(rule ? { rule } : {}), key, file: path, status: test.status, messages });
+      const output = test.status === 'failed' ? childOutput.get(key) : undefined;
+      const extra = {
+        ...(typeof test.duration === 'number' ? { duration: test.duration } : {}),
+        ...(output ? { childOutput: output } : {}),
+      };
+      tests.push({ ...(rule ? { rule } : {}), key, file: path, status: test.status, messages, ...extra });
       if (test.status === 'failed') {
         const message = messages.join('\n\n') || '(Jest gave no failure message)';
         if (rule) {
           of(rule).failed++;
-          of(rule).failures.push({ kind: 'test', file: path, test: key, message });
+          of(rule).failures.push({ kind: 'test', file: path, test: key, message, ...(output ? { childOutput: output } : {}) });
         } else {
           runFailures.push(`${path}: test '${fullName}', which belongs to no rule, failed: ${message}`);
         }
@@ -229,158 +224,12 @@ export function interpretResults(
     if (blocks.length === 0 && file.testExecError && (file.testExecError.message || file.testExecError.stack)) {
       blocks = [stripAnsi(file.testExecError.message || file.testExecError.stack || '')];
     }
+    const output = childOutput.get(file.name);
     for (const message of blocks) {
-      if (fileRule) of(fileRule).failures.push({ kind: 'file', file: path, message });
+      if (fileRule) of(fileRule).failures.push({ kind: 'file', file: path, message, ...(output ? { childOutput: output } : {}) });
       else runFailures.push(`${path} failed outside its tests, and its name gives no rule: ${message}`);
     }
   }
   if (results.wasInterrupted) runFailures.push('the run was interrupted before it ended');
   return { tests, byRule, runFailures };
-}
-
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Jest arguments that run only the given rules: their tests (anchored: P1 does not match P10) in their spec files. */
-export function ruleFilterArgs(rules: readonly string[]): string[] {
-  const ids = rules.map(escapeRegExp).join('|');
-  return [`--testNamePattern=^(${ids}): `, `--testPathPatterns=/(${ids})\\.[^/]+\\.spec\\.ts$`];
-}
-
-const quote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-
-/** "adapter choice 'x', rules P1, P7 (Jest arguments: ...)": what a run was, for messages. */
-export function describeRun(run: Pick<RunResult, 'choice' | 'rules' | 'jestArgs'>): string {
-  const rules = run.rules ? `rules ${run.rules.join(', ')}` : 'the whole suite';
-  const args = run.jestArgs.length > 0 ? ` (Jest arguments: ${run.jestArgs.map(quote).join(' ')})` : '';
-  return `adapter choice '${run.choice}', ${rules}${args}`;
-}
-
-function tail(text: string, lines: number): string {
-  return stripAnsi(text).trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-interface JestExit {
-  exit: string;
-  ok: boolean;
-  stderr: string;
-}
-
-function runJest(args: string[], env: NodeJS.ProcessEnv, verbose: boolean): Promise<JestExit> {
-  return new Promise((resolve) => {
-    let stderr = '';
-    let settled = false;
-    const done = (exit: string, ok: boolean): void => {
-      if (settled) return;
-      settled = true;
-      resolve({ exit, ok, stderr });
-    };
-    const child = spawn(process.execPath, [require.resolve('jest/bin/jest'), ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // Jest reports on stderr; stdout belongs to the caller's own output (prove's table), so Jest's goes to stderr.
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (verbose) process.stderr.write(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (verbose) process.stderr.write(chunk);
-      stderr += chunk.toString('utf8');
-      if (stderr.length > 2 * STDERR_KEPT_CHARS) stderr = stderr.slice(-STDERR_KEPT_CHARS);
-    });
-    child.on('error', (error) => done(`could not start Jest: ${error.message}`, false));
-    child.on('close', (code, signal) => done(signal ? `signal ${signal}` : `status ${code}`, code === 0));
-  });
-}
-
-/** The reporter module Jest loads: this file, compiled (Jest requires reporters as plain JavaScript). */
-function reporterPath(): string {
-  return __filename.endsWith('.ts') ? join(REPO_ROOT, 'dist', 'scripts', 'run-jest-json.js') : __filename;
-}
-
-/** Runs the suite (or some rules of it) against one adapter choice, sequentially, and reads everything that failed. */
-export async function runRules(choice: string, options: RunOptions = {}): Promise<RunResult> {
-  const { rules, verbose = false, env = {} } = options;
-  const jestArgs = [...(rules ? ruleFilterArgs(rules) : []), ...(options.jestArgs ?? [])];
-  const dir = mkdtempSync(join(tmpdir(), 'mp-kit-results-'));
-  const out = join(dir, 'results.json');
-  const base = { choice, ...(rules ? { rules } : {}), filtered: jestArgs.length > 0, jestArgs };
-  try {
-    const jest = await runJest(
-      ['--selectProjects', choice, '--reporters=default', `--reporters=${reporterPath()}`, ...jestArgs],
-      { ...process.env, ...env, KIT_ADAPTERS: choice, [RESULTS_FILE_ENV]: out },
-      verbose,
-    );
-    const stderrTail = tail(jest.stderr, STDERR_TAIL_LINES);
-    const hook = globalHookFailure(jest.stderr);
-    let results: JestResults;
-    try {
-      results = JSON.parse(readFileSync(out, 'utf8')) as JestResults;
-      if (!Array.isArray(results.testResults)) throw new Error('it holds no testResults');
-    } catch (error) {
-      const why =
-        (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'Jest wrote no results' : `unreadable results (${(error as Error).message})`;
-      const message = [
-        `no results for ${describeRun(base)}: ${why}; Jest ended with ${jest.exit}.`,
-        ...(hook ? [hook] : []),
-        `Last ${STDERR_TAIL_LINES} lines of Jest's stderr:`,
-        indent(stderrTail || '(empty)'),
-      ].join('\n');
-      return { ...base, complete: false, exit: jest.exit, tests: [], byRule: new Map(), runFailures: [message], stderrTail };
-    }
-    const { tests, byRule, runFailures } = interpretResults(results);
-    if (hook) runFailures.push(hook);
-    const anyFailure = runFailures.length > 0 || [...byRule.values()].some((r) => r.failures.length > 0);
-    if (!jest.ok && !anyFailure) {
-      runFailures.push(
-        `Jest ended with ${jest.exit} although no test failed (${describeRun(base)}). Last ${STDERR_TAIL_LINES} lines of its stderr:\n${indent(stderrTail || '(empty)')}`,
-      );
-    }
-    return { ...base, complete: true, exit: jest.exit, tests, byRule, runFailures, stderrTail };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-export const indent = (text: string, by = '    '): string =>
-  text
-    .split('\n')
-    .map((line) => by + line)
-    .join('\n');
-
-/* ---- The Jest reporter (this module's default export): the results, written before the global teardown runs. ---- */
-
-interface AggregatedLike {
-  testResults: {
-    testFilePath: string;
-    failureMessage?: string | null;
-    testExecError?: { message?: unknown; stack?: unknown };
-    testResults: JestAssertion[];
-  }[];
-  wasInterrupted?: boolean;
-}
-
-export default class ResultsFileReporter {
-  onRunComplete(_contexts: unknown, aggregated: AggregatedLike): void {
-    const file = process.env[RESULTS_FILE_ENV];
-    if (!file) return;
-    const results: JestResults = {
-      testResults: aggregated.testResults.map((r) => ({
-        name: r.testFilePath,
-        message: r.failureMessage ?? '',
-        ...(r.testExecError
-          ? { testExecError: { message: String(r.testExecError.message ?? ''), stack: String(r.testExecError.stack ?? '') } }
-          : {}),
-        assertionResults: r.testResults.map((t) => ({
-          ancestorTitles: t.ancestorTitles,
-          title: t.title,
-          fullName: t.fullName,
-          status: t.status,
-          failureMessages: t.failureMessages,
-        })),
-      })),
-      wasInterrupted: Boolean(aggregated.wasInterrupted),
-    };
-    writeFileSync(file, JSON.stringify(results));
-  }
 }

@@ -13,7 +13,8 @@ import { BREAKAGES } from '../spec/adapters/broken';
 import { CONTROLS, type Control } from '../spec/adapters/controls';
 import { REPO_ROOT } from '../spec/harness/paths';
 import { RULES } from '../spec/rules/catalogue';
-import { cleanMessage, firstLine, indent, runRules, type Failure, type RunResult } from './run-jest-json';
+import { cleanMessage, firstLine, indent, type Failure } from '../kit/results';
+import { runRules, type RunResult } from '../kit/run-jest';
 
 const OURS_EXPECTED = join(REPO_ROOT, 'spec', 'expectations', 'ours.json');
 

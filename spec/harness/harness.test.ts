@@ -171,7 +171,7 @@ describe('harness: expectations files', () => {
   });
 });
 
-describe('harness: free ports (get-port, ESM-only, transformed for Jest)', () => {
+describe('harness: free ports (a listen on port 0, released)', () => {
   it('gives a port that can be bound on loopback', async () => {
     const port = await freePort();
     const server = createServer();

@@ -1,24 +1,25 @@
 /**
- * The scripts' reading of Jest's results (scripts/run-jest-json.ts) and their verdicts (report.ts,
- * prove-specs-fail.ts), on results shaped as Jest 30 writes them: a failing afterAll hook and a file
+ * The kit's reading of Jest's results (kit/results.ts, kit/run-jest.ts), its selection of spec files
+ * (kit/select.ts) and verdicts (kit/judge.ts, scripts/prove-specs-fail.ts), on results shaped as Jest 30 writes them: a failing afterAll hook and a file
  * that does not load appear only as "● Test suite failed to run" blocks of the file's message, and a
  * failing global teardown only on stderr.
  */
 import type { Expectation } from '../harness/expectations';
 import { ruleById } from '../rules/catalogue';
-import { RUN_ROW, implementationName, judgeRule, judgeRun } from '../../scripts/report';
-import { matchingLine, verdict } from '../../scripts/prove-specs-fail';
+import { basename } from 'node:path';
+import { RUN_ROW, implementationName, judgeRule, judgeRun } from '../../kit/judge';
 import {
   cleanMessage,
   firstLine,
   globalHookFailure,
   interpretResults,
-  ruleFilterArgs,
   ruleOfFile,
   suiteFailureBlocks,
   type JestResults,
-  type RunResult,
-} from '../../scripts/run-jest-json';
+} from '../../kit/results';
+import { trimChildOutput, type RunResult } from '../../kit/run-jest';
+import { selectRules } from '../../kit/select';
+import { matchingLine, verdict } from '../../scripts/prove-specs-fail';
 
 const ROOT = '/repo';
 const P1_FILE = `${ROOT}/spec/process/P1.start-returns-at-once.spec.ts`;
@@ -79,7 +80,7 @@ const RESULTS: JestResults = {
   ],
 };
 
-describe('reading Jest results (scripts/run-jest-json.ts)', () => {
+describe('reading Jest results (kit/results.ts)', () => {
   it('finds the rule of a spec file by its name', () => {
     expect(ruleOfFile(P1_FILE)).toBe('P1');
     expect(ruleOfFile('spec/process/P10.exit-codes.spec.ts')).toBe('P10');
@@ -138,15 +139,50 @@ describe('reading Jest results (scripts/run-jest-json.ts)', () => {
     expect(globalHookFailure('Tests: 3 passed', ROOT)).toBeNull();
   });
 
-  it('filters rules with an anchored pattern: P1 does not select P10', () => {
-    const [name, path] = ruleFilterArgs(['P1', 'P7']);
-    const names = new RegExp(name!.replace('--testNamePattern=', ''));
-    expect(names.test('P1: start() returns at once t1')).toBe(true);
-    expect(names.test('P7: join t')).toBe(true);
-    expect(names.test('P10: exit codes t')).toBe(false);
-    const paths = new RegExp(path!.replace('--testPathPatterns=', ''));
-    expect(paths.test('/r/spec/process/P1.start-returns-at-once.spec.ts')).toBe(true);
-    expect(paths.test('/r/spec/process/P10.exit-codes.spec.ts')).toBe(false);
+  it('selects rules by id, exactly: P1 is not P10 or P11', () => {
+    const names = (files: string[]): string[] => files.map((f) => basename(f).split('.')[0]!);
+    expect(names(selectRules({ rules: 'P1' }).files)).toEqual(['P1']);
+    expect(names(selectRules({ rules: ['P7', 'P1'] }).files)).toEqual(['P1', 'P7']);
+    expect(selectRules({ section: 'daemon' }).rules.map((r) => r.section)).toEqual([
+      'daemon',
+      'daemon',
+      'daemon',
+      'daemon',
+      'daemon',
+      'daemon',
+      'daemon',
+    ]);
+    expect(() => selectRules({ rules: 'P99' })).toThrow(/unknown rule P99; the rules are P1, P2/);
+    expect(() => selectRules({ section: 'proc' })).toThrow(/unknown section proc; the sections are process, /);
+    expect(() => selectRules({ rules: 'P1', section: 'process' })).toThrow(/not both/);
+  });
+
+  it("trims a child's traceback and stack to what explains a failure", () => {
+    const frames = Array.from({ length: 5 }, (_, i) => [`  File "/x/m${i}.py", line ${i}, in f${i}`, `    call${i}()`]).flat();
+    const python = ['Process Process-1:', 'Traceback (most recent call last):', ...frames, 'ValueError: boom'].join('\n');
+    expect(trimChildOutput(python)).toBe(
+      [
+        'Process Process-1:',
+        'Traceback (most recent call last):',
+        '  ... (3 earlier frames)',
+        ...frames.slice(-4),
+        'ValueError: boom',
+      ].join('\n'),
+    );
+    const node = [
+      'Process Process-2:',
+      'Error: boom',
+      '    at a (/x/a.js:1:1)',
+      '    at b (/x/b.js:2:2)',
+      '    at c (/x/c.js:3:3)',
+      '    at d (/x/d.js:4:4)',
+    ];
+    expect(trimChildOutput(node.join('\n'))).toBe([...node.slice(0, 4), '    ... (2 more frames)'].join('\n'));
+    expect(trimChildOutput('\n\n')).toBeUndefined();
+    const long = trimChildOutput(Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n'))!.split('\n');
+    expect(long).toHaveLength(24);
+    expect(long[6]).toBe('... (77 lines left out)');
+    expect(long.at(-1)).toBe('line 99');
   });
 });
 
@@ -172,12 +208,14 @@ function run(
   const read = interpretResults(complete ? results : { testResults: [] }, ROOT);
   return {
     choice: 'ours',
+    files: [P1_FILE],
     filtered,
     jestArgs: filtered ? ['-t', 'x'] : [],
     complete,
     exit: 'status 0',
     ...read,
     runFailures: [...read.runFailures, ...runFailures],
+    counts: { passed: 0, failed: 0, unsupported: 0, skipped: 0, outsideTests: 0 },
     stderrTail: '',
   };
 }
@@ -185,7 +223,7 @@ function run(
 const listing = (entries: Record<string, string>): Map<string, Expectation> =>
   new Map(Object.entries(entries).map(([test, reason]) => [test, { reason, failure: 'x' }]));
 
-describe('report outcomes (scripts/report.ts)', () => {
+describe('report outcomes (kit/judge.ts)', () => {
   const P1 = ruleById('P1');
 
   it('pass, fail, and fail when no test of the rule ran', () => {
