@@ -530,20 +530,24 @@ const queues: Rule[] = [
   },
 ];
 
-/** Rules of later issues (shared/reference/roadmap.md): ids fixed now, specs to come. */
-const planned = (id: string, section: Section, title: string, seeds: SeedId[]): Rule => ({
-  id,
-  section,
-  title,
-  seeds,
-  claim: title,
-  cpython: 'see shared/reference/roadmap.md',
-  flags: [],
-  status: 'planned',
-});
-
+/** Rules of later issues (shared/reference/roadmap.md), each planned first and specified since. */
 const later: Rule[] = [
-  planned('P13', 'process', 'a child re-runs only what the main-module guard leaves outside it', ['003']),
+  {
+    id: 'P13',
+    section: 'process',
+    title: 'a child re-runs only what the main-module guard leaves outside it, and a start() there is refused',
+    seeds: ['002', '003'],
+    claim:
+      "Code under the main-module guard (`if __name__ == '__main__':`, `if (require.main === module)`) runs in the program only, never in a child. Whether a child runs the main module's unguarded top-level code depends on how it is made. CPython under spawn and forkserver runs the whole main module again in every child, under the name `__mp_main__`, before the target and wherever the target is defined. Under fork nothing is re-run: the child is a copy of the parent and goes straight to its target. Ours loads only the module that defines the target: when that is the main program file, its unguarded code runs again in the child, where it is not the main module, and when the target lives elsewhere the main program is not loaded at all. A start() reached while a child is still loading (an unguarded start() in the re-run main module) is refused instead of recursing: the child dies of that error (exit code 1, the error on stderr), having started nothing, and the program goes on.",
+    cpython:
+      "Measured on 3.11.7 with two children and the target in the main module or in another one: spawn and forkserver ran the main module once more in each child as `__mp_main__`, before the target; fork in none. Under forkserver the re-run is in each forked child, not in the server: 3.11's server looks for `main_path` in the preparation data, which names it `init_main_from_path`, so it never preloads `__main__`. An unguarded start() in the re-run raises RuntimeError 'An attempt has been made to start a new process before the current process has finished its bootstrapping phase' (spawn's _check_not_importing_main) before any process is made; the child prints the traceback, without a 'Process <name>:' header as it fails before its Process object exists, and exits 1; the parent's join() sees 1 and the program exits 0.",
+    seedErrors:
+      "Seeds 002 and 003 tie the guard to Windows, which has no fork (002: the guard is needed under Windows; 003: there the child imports the starting file, so an unguarded start() would start children without end). On Linux it is needed too, under spawn and forkserver (forkserver becomes the default start method on Linux in 3.14, and macOS has used spawn since 3.8); only fork does without it. Nor does an unguarded start() recurse: the first nested start() is refused during the child's bootstrapping phase, so that child fails and the program carries on.",
+    deviation:
+      "Ours re-runs the main program in a child only when the target is defined in it (Node loads a module, not a program, and CommonJS has no `__mp_main__`), so a target in another module never sees the main program's unguarded code run again, as under fork; capability 'reruns-main-module' tells the two apart. Its refusal is ERR_MP_BOOTSTRAPPING (BootstrappingError), and the child's stderr shows it as the cause of the failed load of the target's module.",
+    flags: ['whole-program'],
+    status: 'specified',
+  },
   {
     id: 'D1',
     section: 'daemon',
@@ -676,7 +680,21 @@ const later: Rule[] = [
     flags: ['posix-only', 'timing'],
     status: 'specified',
   },
-  planned('PC2', 'prodcons', 'producer/consumer with JoinableQueue and daemon consumers', ['001', '004']),
+  {
+    id: 'PC2',
+    section: 'prodcons',
+    title: 'producers join() a JoinableQueue until every item is processed; daemon consumers end with the main code',
+    seeds: ['001', '004'],
+    claim:
+      "Several producers put items into one JoinableQueue and then join() it; several daemon consumers loop forever, taking an item, processing it and calling task_done(). A producer's join() returns only once every item put before it began has had its task_done(), whichever producer put it and whichever consumer took it; the main program joins the producers (and may join the queue too, which then returns at once) and reaches the end of its code. The consumers, still blocked in get(), are ended then because they are daemons, promptly, and the program exits 0 instead of waiting for them forever. Every item is processed exactly once.",
+    cpython:
+      "As claimed under fork, spawn and forkserver: at interpreter exit multiprocessing's exit handler terminates the daemon children (SIGTERM, exit code -15) and joins them; a consumer killed while blocked in get() leaves nothing behind that the exit waits for, and the program exits 0 with nothing on stderr.",
+    seedErrors:
+      "Seed 001's code lost the start of most lines, so its programs cannot be run as printed; what is left shows each producer calling join() on the queue and two daemon consumers, and it says that when the producer ends the daemon consumer ends too: the consumer ends when the main program's code ends (after it joined the producer), not when a sibling does. Both seeds word join() as waiting until the items are taken (001: until the data is taken out, 004's comment: until all data is taken); it waits until every item has had task_done(), which the consumer calls after processing, not when it gets the item. Seed 004's program itself (two producers of three items, two daemon consumers, main joining the producers and then the queue) is right.",
+    flags: ['whole-program', 'property-based', 'timing', 'posix-only'],
+    needs: ['JoinableQueue'],
+    status: 'specified',
+  },
   {
     id: 'T1',
     section: 'server',
