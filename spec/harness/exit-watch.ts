@@ -20,9 +20,10 @@ const watches = new Set<Watch>();
 let poller: NodeJS.Timeout | undefined;
 
 function poll(): void {
-  const now = monotonicNow();
   for (const watch of watches) {
     if (!hasEnded(watch.id)) continue;
+    // Read after /proc said so: a time read before the check could precede the exit itself.
+    const now = monotonicNow();
     watches.delete(watch);
     watch.resolve(now);
   }
