@@ -52,7 +52,7 @@ export interface Row {
   /** One line: why it failed, or the reasons of its expected failures. */
   reason?: string;
   /** Every failure (test-level and file-level), messages without stack frames. */
-  failures?: { kind: Failure['kind'] | 'run' | 'expectations'; test?: string; file?: string; message: string }[];
+  failures?: { kind: Failure['kind'] | 'run' | 'expectations'; test?: string; file?: string; message: string; childOutput?: string }[];
   /** The tests of this rule listed as known failures of this implementation, with their reasons. */
   expectedFailures?: ExpectedFailure[];
 }
@@ -111,6 +111,7 @@ export function judgeRule(rule: Rule, implementation: string, run: RunResult, ex
     ...(f.test ? { test: f.test } : {}),
     file: f.file,
     message: cleanMessage(f.message),
+    ...(f.childOutput ? { childOutput: f.childOutput } : {}),
   }));
   if (run.complete && counts.unsupported !== undefined && counts.passed + counts.failed === 0 && counts.failures.length === 0) {
     return row('unsupported', counts.unsupported);

@@ -101,12 +101,23 @@ export function keyOf(file: string, test: Pick<JestAssertion, 'ancestorTitles' |
 /** A stack frame line (`    at f (file:1:2)`) or a line of Jest's code frame (`> 12 | code`, `   |   ^`). */
 const NOISE = /^\s+at .*(?::\d+(?::\d+)?\)?|\(<anonymous>\)|\(native\)|\(index \d+\))$|^\s*>?\s*\d*\s+\|/;
 
-/** A failure message without its stack frames and code frames: what a reader (and a catch pattern) looks at. */
+/**
+ * A failure message without its stack frames and code frames, nor a `[cause]: ` line that only
+ * repeats a line above it (Jest appends the cause, which is often the message itself): what a reader
+ * (and a catch pattern) looks at.
+ */
 export function cleanMessage(message: string): string {
+  const seen = new Set<string>();
   const lines = stripAnsi(message)
     .split('\n')
     .filter((line) => !NOISE.test(line))
-    .map((line) => line.trimEnd());
+    .map((line) => line.trimEnd())
+    .filter((line) => {
+      const cause = /^\s*\[cause\]: (.*)$/.exec(line)?.[1];
+      if (cause !== undefined && seen.has(cause.trim())) return false;
+      seen.add(line.trim());
+      return true;
+    });
   return lines
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')

@@ -149,7 +149,11 @@ function handleOf(proc: Library.Process): ProcessHandle {
   };
 }
 
-const createAdapter: CreateAdapter = async () => {
+const createAdapter: CreateAdapter = async ({ variant, settings = {} } = {}) => {
+  // Ours has one start method and nothing to set: anything else is a mistake in the choice.
+  if (variant !== undefined) throw new Error(`ours has no variants (start methods): got '${variant}'; the choice is plain 'ours'`);
+  const unknown = Object.keys(settings);
+  if (unknown.length > 0) throw new Error(`ours has no settings: got ${unknown.join(', ')}`);
   const created: Library.Process[] = [];
   const adapter: Adapter = {
     contractVersion: CONTRACT_VERSION,

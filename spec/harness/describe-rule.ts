@@ -197,6 +197,9 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
               stopWatching();
             }
             failure = withCauseFirst(failure);
+            // Jest prints a thrown non-Error whole (a handle runs to kilobytes): one bounded line instead.
+            if (failure !== undefined && !(failure instanceof Error))
+              failure = new RuleViolation(`the test threw ${show(failure)}, not an Error`);
             const broken = await a.ledger.violations();
             if (failure === undefined && broken.length > 0) failure = new RuleViolation(broken.join('\n'));
             if (failure === undefined && leak !== null) {

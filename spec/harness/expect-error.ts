@@ -1,6 +1,6 @@
 /** Asserting on rejections by kit error code (spec/adapter.ts ERROR_CODES), with readable failures. */
 import type { KitError, KitErrorCode } from '../adapter';
-import { RuleViolation } from './checks';
+import { RuleViolation, show } from './checks';
 
 /** Runs `action`, which must reject with `code`; returns the error for further checks. */
 export async function rejectsWithCode(action: () => Promise<unknown>, code: KitErrorCode): Promise<KitError> {
@@ -14,5 +14,6 @@ export async function rejectsWithCode(action: () => Promise<unknown>, code: KitE
     }
     return e;
   }
-  throw new RuleViolation(`expected a rejection with code ${code}, but it resolved with ${JSON.stringify(outcome)}`);
+  // show(), not JSON: what resolved may be a handle or the implementation's own object (a start() that returns `this`).
+  throw new RuleViolation(`expected a rejection with code ${code}, but it resolved with ${show(outcome)}`);
 }

@@ -16,7 +16,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, Arg, ProcessHandle, ProcessOptions, SharedHandle } from '../adapter';
-import { RuleViolation } from './checks';
+import { RuleViolation, show } from './checks';
 import { monotonicNow } from './clock';
 import { within } from './deadline';
 import { Ledger } from './ledger';
@@ -92,6 +92,19 @@ function missing(member: string, cause?: unknown): RuleViolation {
 }
 
 /**
+ * What a member's rejection becomes: a missing member named as such; a rejection with anything but an
+ * Error (a handle, a plain object, a string) an obligation broken, said in one bounded line, never the
+ * value dumped whole.
+ */
+function rejection(call: string, member: string, error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code === MISSING) return missing(member, error);
+  if (error instanceof Error) return error;
+  return new RuleViolation(
+    `${call} rejected with ${show(error)}, not an Error: a failure must be a rejection with an Error whose code is one of ERROR_CODES`,
+  );
+}
+
+/**
  * The obligations of a handle whose join() returned: one handle is one OS process, which ends with
  * its task (its pid is gone, or a reaped zombie, within a short grace); and pid() still gives its pid.
  */
@@ -134,7 +147,7 @@ export function track(adapter: Adapter): KitAdapter {
       const method = (target as Record<string, unknown>)[member];
       if (typeof method !== 'function') return Promise.reject(missing(member));
       const settled = (method as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: unknown) => {
-        throw (error as { code?: unknown } | null)?.code === MISSING ? missing(member, error) : error;
+        throw rejection(`${member}() of ${label}`, member, error);
       });
       return guard(`${member}() of ${label}`, settled);
     };
@@ -181,7 +194,7 @@ export function track(adapter: Adapter): KitAdapter {
         const method = handle[member] as unknown;
         if (typeof method !== 'function') return Promise.reject(missing(member)) as ReturnType<ProcessHandle[K]>;
         const settled = (method as (...a: unknown[]) => Promise<unknown>).apply(handle, args).catch((error: unknown) => {
-          throw (error as { code?: unknown } | null)?.code === MISSING ? missing(member, error) : error;
+          throw rejection(`${member}() of ${label}`, member, error);
         });
         return guard(`${member}() of ${label}`, settled) as ReturnType<ProcessHandle[K]>;
       };
