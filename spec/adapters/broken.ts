@@ -632,6 +632,14 @@ export const BREAKAGES: Record<string, Breakage> = {
     description: "declares 'visible-zombies' although Node reaps every exited child at once",
     wrap: (a) => withCapabilities(a, [...a.capabilities, 'visible-zombies']),
   },
+  'queue-join-returns-at-once': {
+    catches: { PC2: /producer p\d+'s join\(\) on the queue returned before item/ },
+    description: "a JoinableQueue's join() in a child returns at once, before the items are processed",
+    wrap: (a) => {
+      process.env.KIT_NODE_RUNTIME = `${DIST}/fixtures/ts/broken-runtimes/queue-join.js`;
+      return a;
+    },
+  },
   'lossy-get': {
     catches: {
       Q1: /what the consumer got: .*expected/,
