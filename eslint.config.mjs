@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The README's examples (examples/library): plain JavaScript run by Node as written.
+    files: ['examples/library/**'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

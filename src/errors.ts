@@ -283,7 +283,7 @@ export const errors = {
       (requiresEsm ? ' and the ES modules loaded with require(); one loaded by import is never there)' : ')');
     const load = requiresEsm
       ? `load that module with require() (in an ES module: createRequire(import.meta.url)('./tasks.mjs'))`
-      : `load that module with require() (a CommonJS module: this Node, ${process.version}, cannot require() an ES module)`;
+      : `load that module with require() (a CommonJS module: require() here cannot load an ES module; Node 20.19+ and 22.12+ can)`;
     const exportName = /^[A-Za-z_$][\w$]*$/.test(label) ? label : '<its export name>';
     const byName = requiresEsm ? `import.meta.resolve('./tasks.mjs')` : `'/absolute/path/of/tasks.js'`;
     return new NotSendableError(

@@ -279,7 +279,10 @@ function checkPlace(
   return { holder: holder as Record<string | number, Json>, key: key as string | number };
 }
 
-/** Whether this Node's require() loads ES modules (Node 20.19+, 22.12+, unless turned off). */
+/**
+ * Whether require() loads ES modules here (Node 20.19+, 22.12+, unless turned off). Under Jest,
+ * whose require() does not, `process` is Jest's copy, without the flag.
+ */
 const REQUIRES_ESM = process.features.require_module === true;
 
 /** The absolute path a TaskRef's `module` names (an absolute path, or a file: URL), or undefined. */
@@ -311,7 +314,7 @@ function loadProblem(error: unknown): string {
   }
   if (code === 'ERR_REQUIRE_ESM') {
     return (
-      `cannot be loaded: it is an ES module, and this Node (${process.version}) cannot require() one; ` +
+      `cannot be loaded: it is an ES module, and require() here (Node ${process.version}) cannot load one; ` +
       'Node 20.19+ and 22.12+ can, unless started with --no-experimental-require-module'
     );
   }
