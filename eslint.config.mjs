@@ -13,8 +13,8 @@ export default tseslint.config(
     },
   },
   {
-    // The README's examples (examples/library): plain JavaScript run by Node as written.
-    files: ['examples/library/**'],
+    // The README's examples (examples/library, examples/kit): plain JavaScript run by Node as written.
+    files: ['examples/library/**', 'examples/kit/**'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
   {

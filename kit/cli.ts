@@ -5,7 +5,8 @@
  * ends, then every unexpected result with its message (and its children's trimmed stderr), then the
  * closing line "N passed, N failed". Exit status: 0 when every result is as expected, 1 otherwise,
  * 2 when the run could not start (a wrong option, adapter or expectations file: said in one line,
- * before Jest starts). `npm run test:adapter` and `npm run test:cpython` are this command.
+ * before Jest starts). `--help` lists the options (commander's), `--version` gives the package's.
+ * `npm run test:adapter` and `npm run test:cpython` are this command.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -82,6 +82,9 @@ export const EXAMPLES: Readonly<Record<string, ExampleOutput | 'module'>> = {
   'examples/library/main.mjs': { lines: [/^meet, 18: Process-1, pid (?<child>\d+)$/, /^0$/] },
   'examples/library/main.cjs': { lines: [/^meet, 18: Process-1, pid (?<child>\d+)$/, /^0$/] },
   'examples/library/echo.mjs': { lines: [/^(?<child>\d+) serves :\d+$/, /^HELLO$/] },
+  'examples/kit/my-adapter.cjs': 'module',
+  'examples/kit/known-failures.json': 'module',
+  'examples/kit/run-rules.cjs': { lines: [/^P1: pass$/, /^P9: expected failure$/, /^\d+ passed, 0 failed$/] },
 };
 
 const CODE = new Set(['js', 'javascript', 'mjs', 'cjs', 'ts', 'typescript']);
