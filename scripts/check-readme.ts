@@ -16,9 +16,10 @@
  *   cost: they are the suite itself (3 minutes and up each; .ci/run runs `npm ci`, `npm test` and
  *   `npm run prove` as written), or need what a CI machine need not have (PyPy, billiard).
  * - ```json blocks must parse. Blocks without a language (the layout) are text.
+ * - And every relative link of the documents leads to a file of the repository.
  */
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { REPO_ROOT } from '../spec/harness/paths';
 import { makeProject, removeProject, runProgram } from './node-program';
 
@@ -44,6 +45,14 @@ export interface Block {
 }
 
 const INCLUDE = /^<!--\s*example:\s*(\S+)\s*-->$/;
+
+/** The targets of a Markdown text's links into the repository (not URLs, not anchors), outside code blocks. */
+export function relativeLinks(markdown: string): string[] {
+  const prose = markdown.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, '');
+  return [...prose.matchAll(/\]\(([^)\s#]+)(?:#[^)\s]*)?\)/g)]
+    .map((m) => m[1] ?? '')
+    .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target));
+}
 
 /** The fenced code blocks of a Markdown text. */
 export function fencedBlocks(markdown: string): Block[] {
@@ -103,10 +112,18 @@ export function checkDocuments(root = REPO_ROOT): Verdict[] {
   const verdicts: Verdict[] = [];
   const shown = new Set<string>();
   for (const doc of documents(root)) {
-    for (const block of fencedBlocks(readFileSync(join(root, doc), 'utf8'))) {
+    const text = readFileSync(join(root, doc), 'utf8');
+    for (const block of fencedBlocks(text)) {
       verdicts.push({ where: `${doc}:${block.line}`, ...checkBlock(block, root) });
       if (block.include !== undefined) shown.add(block.include);
     }
+    const links = relativeLinks(text);
+    const base = dirname(join(root, doc));
+    verdicts.push({
+      where: `${doc} (links)`,
+      checked: `${links.length} relative link(s) lead to a file`,
+      problems: links.filter((link) => !existsSync(join(base, link))).map((link) => `the link ${link} leads nowhere`),
+    });
   }
   const hidden = Object.keys(EXAMPLES).filter((file) => !shown.has(file));
   verdicts.push({
@@ -214,7 +231,9 @@ export function checkCommand(words: readonly string[], root = REPO_ROOT): string
   const text = source === undefined ? undefined : readFileSync(source, 'utf8');
   for (const word of rest) {
     const option = /^--([A-Za-z][\w-]*)/.exec(word)?.[1];
-    if (option !== undefined && text !== undefined && !text.includes(`'${option}'`) && !text.includes(`--${option}`)) {
+    // commander gives every command line made with it --help and --version.
+    const builtIn = (option === 'help' || option === 'version') && text?.includes("from 'commander'") === true;
+    if (option !== undefined && !builtIn && text !== undefined && !text.includes(`'${option}'`) && !text.includes(`--${option}`)) {
       problems.push(`${shown}: --${option} is not an option of ${source?.slice(root.length + 1)}`);
     }
     const repoPath = /^\.\/\S+/.exec(word)?.[0];
@@ -285,7 +304,7 @@ export async function runExample(file: string, root = REPO_ROOT): Promise<string
   );
   const dir = makeProject(files);
   try {
-    const run = await runProgram(dir, file.slice(folder.length + 1));
+    const run = await runProgram(dir, file.slice(folder.length + 1), { timeoutMs: 90_000 });
     const problems: string[] = [];
     const detail = `stdout: ${JSON.stringify(run.stdout)}, stderr: ${JSON.stringify(run.stderr.slice(0, 2_000))}`;
     if (run.timedOut) problems.push(`${file} did not end within its time limit (${detail})`);

@@ -94,6 +94,7 @@ describe('the checks catch what is wrong', () => {
       ['README.md:5', ['a ```ts block must be a tested file']],
       ['README.md:8', ['not JSON']],
       ['README.md:11', ['no check for ```python blocks (scripts/check-readme.ts)']],
+      ['README.md (links)', []],
       [
         'EXAMPLES',
         Object.keys(EXAMPLES)
@@ -121,6 +122,24 @@ describe('the checks catch what is wrong', () => {
     ]);
     expect(check('no-such-program-here --help')).toEqual(['no-such-program-here --help: no-such-program-here is not on PATH']);
     expect(check('npx no-such-bin')).toEqual(["npx no-such-bin: no bin 'no-such-bin' here"]);
+  });
+
+  it('a link that leads nowhere; --help and --version only where commander makes the command line', () => {
+    const at = root({
+      'README.md': 'See [the guide](docs/guide.md), [a section](#x), [the web](https://example.org) and [gone](docs/gone.md#y).\n',
+      'docs/guide.md': '',
+      'bin/cli.ts': "import { Command } from 'commander';\n",
+    });
+    expect(checkDocuments(at).find((v) => v.where === 'README.md (links)')).toEqual({
+      where: 'README.md (links)',
+      checked: '2 relative link(s) lead to a file',
+      problems: ['the link docs/gone.md leads nowhere'],
+    });
+    writeFileSync(join(at, 'package.json'), JSON.stringify({ name: 'kit', bin: { kit: 'dist/bin/cli.js' }, scripts: {} }));
+    expect(checkCommand(['npx', 'kit', '--help'], at)).toEqual([]);
+    expect(checkCommand(['npx', 'kit', '--version'], at)).toEqual([]);
+    writeFileSync(join(at, 'bin/cli.ts'), "process.argv.includes('--list');\n");
+    expect(checkCommand(['npx', 'kit', '--help'], at)).toEqual(['npx kit --help: --help is not an option of bin/cli.ts']);
   });
 
   it('an example program that prints other lines, or its own pid where a child pid belongs, or fails', async () => {
