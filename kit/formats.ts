@@ -45,10 +45,18 @@ export function progressLine(rule: RuleReport): string {
   return `${rule.rule.padEnd(4)} ${WORD[rule.outcome].padEnd(16)} ${count.padEnd(28)} ${seconds(rule.durationMs).padStart(7)}  ${why}`;
 }
 
+/** A message cut to what a terminal shows well: the JSON report (--reporter json) keeps it whole. */
+function bounded(text: string, maxLines = 20, maxChars = 3000): string {
+  const lines = text.split('\n');
+  const kept = lines.slice(0, maxLines).join('\n');
+  const cut = kept.length > maxChars ? `${kept.slice(0, maxChars)}...` : kept;
+  return cut.length < text.length ? `${cut}\n(cut: ${text.length} characters in all; --reporter json has them)` : text;
+}
+
 function testFailure(test: TestResult): string[] {
   return [
     `  ${test.key}`,
-    indent(test.message ?? '(no message)', '      '),
+    indent(bounded(test.message ?? '(no message)'), '      '),
     ...(test.childOutput ? ['      what its processes wrote on stderr:', indent(test.childOutput, '        ')] : []),
   ];
 }
@@ -63,13 +71,13 @@ export function closingAccount(report: RunReport): string {
     for (const test of rule.results.filter((t) => t.status === 'failed' || t.status === 'unexpected pass'))
       lines.push(...testFailure(test));
     for (const f of (rule.failures ?? []).filter((f) => f.kind !== 'test')) {
-      lines.push(`  ${f.kind === 'file' ? `${f.file}, outside its tests` : f.kind}`, indent(f.message, '      '));
+      lines.push(`  ${f.kind === 'file' ? `${f.file}, outside its tests` : f.kind}`, indent(bounded(f.message), '      '));
       if (f.childOutput) lines.push('      what its processes wrote on stderr:', indent(f.childOutput, '        '));
     }
   }
   if (report.run.outcome !== 'pass') {
     lines.push('', 'The run as a whole:');
-    for (const f of report.run.failures ?? []) lines.push(indent(f.message, '    '));
+    for (const f of report.run.failures ?? []) lines.push(indent(bounded(f.message, 40), '    '));
   }
   const { adapter } = report;
   lines.push(
