@@ -251,8 +251,11 @@ export async function runRules(choice: string, options: RunJestOptions = {}): Pr
     onFile({ file: event.file, ...(rule ? { rule } : {}), tests, byRule, duration: event.duration });
   });
   try {
+    // Jest's cache in the run's own scratch folder, removed with it: a run leaves nothing behind, even
+    // one started inside another kit run, whose TMPDIR is that run's folder (the README's runner example).
+    const cache = join(dir, 'jest-cache');
     const jest = await runJest(
-      ['--config', join(DIST, 'kit', 'jest-config.js'), ...jestArgs, '--runTestsByPath', ...files],
+      ['--config', join(DIST, 'kit', 'jest-config.js'), `--cacheDirectory=${cache}`, ...jestArgs, '--runTestsByPath', ...files],
       {
         ...process.env,
         ...env,
