@@ -554,7 +554,7 @@ const later: Rule[] = [
     title: 'the daemon flag set before start() is what the child itself sees',
     seeds: ['000', '001', '002'],
     claim:
-      "A process made with daemon true (or given it before start()) is a daemon in its own eyes: inside the child, the current process says daemon. Without it, or with false, the child says it is not one. Setting the flag after start() is refused: that error belongs to P11.",
+      'A process made with daemon true (or given it before start()) is a daemon in its own eyes: inside the child, the current process says daemon. Without it, or with false, the child says it is not one. Setting the flag after start() is refused: that error belongs to P11.',
     cpython:
       'current_process().daemon in the child is the flag the parent set before start(), under fork, spawn and forkserver (it travels with the process object).',
     flags: [],
@@ -582,7 +582,7 @@ const later: Rule[] = [
     claim:
       "The main program does not wait for a daemon child, but it does wait for every non-daemon child to finish on its own. The daemon is terminated as soon as the main code ends, even while a non-daemon sibling is still running; the program itself ends only after that sibling's own end.",
     cpython:
-      "The exit handler first sends SIGTERM to every daemon child, then joins every child in turn; a non-daemon child is never signalled and its exit code is its own (0 here).",
+      'The exit handler first sends SIGTERM to every daemon child, then joins every child in turn; a non-daemon child is never signalled and its exit code is its own (0 here).',
     seedErrors:
       "Seed 003 says the daemon does not wait for the other children: true, and the order is the exit handler's (terminate daemons, then join all), not a property of the daemon.",
     flags: ['whole-program', 'timing', 'posix-only'],
@@ -594,8 +594,9 @@ const later: Rule[] = [
     title: 'joining a non-daemon child keeps the daemon running until that join returns',
     seeds: ['003'],
     claim:
-      "A main program that joins its non-daemon worker keeps its code running during the join, so a daemon monitor keeps working for as long as the join lasts, and ends only once the main code, after the join, is done.",
-    cpython: 'The daemon keeps running while the parent is blocked in join(); it is terminated by the exit handler after the main code returns.',
+      'A main program that joins its non-daemon worker keeps its code running during the join, so a daemon monitor keeps working for as long as the join lasts, and ends only once the main code, after the join, is done.',
+    cpython:
+      'The daemon keeps running while the parent is blocked in join(); it is terminated by the exit handler after the main code returns.',
     flags: ['whole-program', 'timing', 'posix-only'],
     status: 'specified',
   },
@@ -606,7 +607,8 @@ const later: Rule[] = [
     seeds: ['000'],
     claim:
       'A daemon may not have children of its own: its start() of a child fails with an error saying so, before any process is created.',
-    cpython: "start() in a daemonic process raises AssertionError 'daemonic processes are not allowed to have children' (a plain assert: gone under python -O).",
+    cpython:
+      "start() in a daemonic process raises AssertionError 'daemonic processes are not allowed to have children' (a plain assert: gone under python -O).",
     flags: [],
     status: 'specified',
   },
@@ -632,9 +634,8 @@ const later: Rule[] = [
     claim:
       "The daemon flag ties a process to the process that created it, not to the main program: when a child's own code is done, the daemons it started are terminated before it exits, while the main program goes on.",
     cpython:
-      "A child runs the same exit handling as the main program at the end of its bootstrap (_bootstrap calls util._exit_function): its daemonic children get SIGTERM, then it joins its children, then it exits.",
-    seedErrors:
-      'Seed 000 speaks of daemons ending with the main process; the guard is the creating process, whichever it is.',
+      'A child runs the same exit handling as the main program at the end of its bootstrap (_bootstrap calls util._exit_function): its daemonic children get SIGTERM, then it joins its children, then it exits.',
+    seedErrors: 'Seed 000 speaks of daemons ending with the main process; the guard is the creating process, whichever it is.',
     flags: ['timing', 'posix-only'],
     status: 'specified',
   },
