@@ -3,7 +3,8 @@
  * (kit/run-jest.ts reads it):
  *
  * - as the run goes, a marker line on Jest's stderr when a spec file or a test starts and ends, the
- *   file's results with its end. Children of the processes under test inherit that stderr, so what
+ *   file's results, written beside the results file, named by the marker of its end (a marker stays
+ *   short: a pipe interleaves writes longer than 4 KiB with the children's). Children of the processes under test inherit that stderr, so what
  *   they write lands between the markers of the test that started them: the runner keeps it, for a
  *   failed test, as the child output that may explain the failure (a traceback), and reports each
  *   rule as soon as its file ends;
@@ -23,7 +24,7 @@ export type MarkerEvent =
   | { event: 'file-start'; file: string }
   | { event: 'test-start'; file: string; title: string; ancestorTitles: string[] }
   | { event: 'test-end'; file: string; title: string; ancestorTitles: string[]; status: string }
-  | { event: 'file-end'; file: string; result: JestFile; duration: number | null };
+  | { event: 'file-end'; file: string; results?: string; duration: number | null };
 
 export interface ResultsFile extends JestResults {
   counts: Counts;
@@ -76,8 +77,18 @@ export default class KitReporter {
     mark({ event: 'test-end', file: test.path, title: result.title, ancestorTitles: result.ancestorTitles, status: result.status });
   }
 
+  private files = 0;
+
   onTestFileResult(test: TestLike, result: FileResultLike): void {
-    mark({ event: 'file-end', file: test.path, result: fileOf(result), duration: result.perfStats?.runtime ?? null });
+    const all = process.env[RESULTS_FILE_ENV];
+    const results = all === undefined ? undefined : `${all}.file-${++this.files}.json`;
+    if (results !== undefined) writeFileSync(results, JSON.stringify(fileOf(result)));
+    mark({
+      event: 'file-end',
+      file: test.path,
+      ...(results === undefined ? {} : { results }),
+      duration: result.perfStats?.runtime ?? null,
+    });
   }
 
   onRunComplete(_contexts: unknown, aggregated: AggregatedLike & { testResults: FileResultLike[]; wasInterrupted?: boolean }): void {

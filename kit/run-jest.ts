@@ -18,6 +18,7 @@ import {
   interpretResults,
   keyOf,
   stripAnsi,
+  type JestFile,
   type JestResults,
   type RuleResult,
   type TestOutcome,
@@ -245,8 +246,14 @@ export async function runRules(choice: string, options: RunJestOptions = {}): Pr
   const out = join(dir, 'results.json');
   const base = { choice, ...(rules ? { rules } : {}), files, filtered: jestArgs.length > 0, jestArgs };
   const reader = new StderrReader(verbose, (event) => {
-    if (event.event !== 'file-end' || !onFile) return;
-    const { tests, byRule } = interpretResults({ testResults: [event.result] }, REPO_ROOT, reader.childOutput);
+    if (event.event !== 'file-end' || !onFile || event.results === undefined) return;
+    let file: JestFile;
+    try {
+      file = JSON.parse(readFileSync(event.results, 'utf8')) as JestFile;
+    } catch {
+      return; // No progress for this file; the run's results still hold it.
+    }
+    const { tests, byRule } = interpretResults({ testResults: [file] }, REPO_ROOT, reader.childOutput);
     const rule = [...byRule.keys()][0];
     onFile({ file: event.file, ...(rule ? { rule } : {}), tests, byRule, duration: event.duration });
   });
