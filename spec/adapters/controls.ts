@@ -17,6 +17,9 @@ export interface Control {
   unsupported?: string[];
 }
 
+const NO_DAEMON_FLAG = /unexpected keyword argument 'daemon'/;
+const NO_PROCESS_CLASS = /worker_threads has no Process class/;
+const NO_HANDLER = /ECONNRESET|the connection ended before a whole line came back|no handler recorded serving/;
 const NO_OWN_PID = /the child's exit cannot be observed: .* has no pid of its own|the child's pid is the parent's own/;
 
 export const CONTROLS: Record<string, Control> = {
@@ -47,6 +50,25 @@ export const CONTROLS: Record<string, Control> = {
       Q10: /the implementation has no kill\(\)/,
       // Its one-way Pipe is two queues: the receiving end sends too.
       PI1: /send\(\) on the receiving end, in a child: expected 'read-only', got 'ok'/,
+      // Whole programs: a thread has no pid, and DummyProcess takes no daemon flag.
+      P13: /'DummyProcess' object has no attribute 'pid'/,
+      D1: NO_DAEMON_FLAG,
+      D2: NO_DAEMON_FLAG,
+      D3: NO_DAEMON_FLAG,
+      D4: NO_DAEMON_FLAG,
+      D5: NO_DAEMON_FLAG,
+      D6: NO_DAEMON_FLAG,
+      // The child's own daemon start fails inside the thread: no tick ever comes.
+      D7: /no 3 'tick' observation\(s\) about t\d+\.daemon/,
+      // A thread's "exit" is no process's exit: /proc never sees the writer end.
+      Z1: /the exit of the writer of 'exiting' \[zombie\.child\] \(pid \d+\) did not settle/,
+      Z2: NO_DAEMON_FLAG,
+      Z3: /the grandchild's pid, as the child reported it: expected null, got \d+/,
+      PC2: NO_DAEMON_FLAG,
+      // The parent closes its copy of the connection after start(): a thread shares it, and the client sees the end.
+      T1: NO_HANDLER,
+      T2: /distinct handler pids among \d+ clients served at once .*expected \d+, got 1|no handler recorded serving/,
+      T3: NO_HANDLER,
     },
   },
   worker_threads: {
@@ -64,6 +86,22 @@ export const CONTROLS: Record<string, Control> = {
       P11: /the implementation has no (setDaemon|kill)\(\)/,
       P12: /rejected with ERR_MP_MISSING_MEMBER/,
       P14: /the implementation has no run\(\)|cannot run the Process subclass/,
+      // The fixture programs construct Process objects, which its runtime refuses.
+      P13: NO_PROCESS_CLASS,
+      D1: /worker_threads has no daemon flag/,
+      D2: NO_PROCESS_CLASS,
+      D3: NO_PROCESS_CLASS,
+      D4: NO_PROCESS_CLASS,
+      D5: /worker_threads has no daemon flag/,
+      D6: NO_PROCESS_CLASS,
+      D7: /no 3 'tick' observation\(s\) about t\d+\.daemon/,
+      Z1: NO_PROCESS_CLASS,
+      Z2: NO_PROCESS_CLASS,
+      Z3: /no 1 'tree' observation\(s\) about t\d+/,
+      // A socket cannot be handed to a worker thread.
+      T1: NO_HANDLER,
+      T2: NO_HANDLER,
+      T3: NO_HANDLER,
     },
     // Every rule that needs a shared object: worker_threads has none of them.
     unsupported: RULES.filter((r) => r.status === 'specified' && (r.needs ?? []).length > 0).map((r) => r.id),

@@ -34,8 +34,8 @@ export async function startDaemonAtExit(kit: Kit, mode: 'alone' | 'sibling' | 'r
   const mainGate = kit.gate();
   const siblingGate = kit.gate();
   const scenario = kit.scenario('daemonAtExit', [mode, String(TICK_MS), mainGate.file, siblingGate.file]);
-  const [daemon] = await kit.observations.waitFor('tick', { tok: DAEMON, count: 3, timeout: 20_000 });
-  const sibling = mode === 'alone' ? null : (await kit.observations.waitFor('started', { tok: SIBLING }))[0]!;
+  const [daemon] = await scenario.waitFor('tick', { tok: DAEMON, count: 3, timeout: 20_000 });
+  const sibling = mode === 'alone' ? null : (await scenario.waitFor('started', { tok: SIBLING }))[0]!;
   return { scenario, daemon: daemon!, sibling, endMain: () => mainGate.open(), endSibling: () => siblingGate.open() };
 }
 

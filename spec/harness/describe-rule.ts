@@ -257,7 +257,7 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
       runProgram: (name, args = []) => runProgram(mp().program(name, args)),
       scenario: (name, args = []) => {
         const label = `the program '${name}'${args.length > 0 ? ` (${args.join(' ')})` : ''}`;
-        return startScenario(mp().program(name, args), label, (id) => mp().ledger.addObserved(id, label), mp().guard);
+        return startScenario(mp().program(name, args), label, (id) => mp().ledger.addObserved(id, label), mp().guard, () => kit.observations);
       },
       exitOf: (who) => {
         const id = 'event' in who ? writerOf(who) : who;

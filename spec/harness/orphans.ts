@@ -166,8 +166,8 @@ export async function endOrphan(kit: Kit, orphan: ProcessId, family: readonly Pr
 export async function outliveProgram(kit: Kit, kind: 'plain' | 'daemon', signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const b = await kit.bounds();
   const program = kit.scenario('orphan', [kind, String(TICK_MS)]);
-  const [started] = await kit.observations.waitFor('started', { tok: 'orphan' });
-  const [first] = await kit.observations.waitFor('tick', { tok: 'orphan.child' });
+  const [started] = await program.waitFor('started', { tok: 'orphan' });
+  const [first] = await program.waitFor('tick', { tok: 'orphan.child' });
   check.equal(
     'the child the program started',
     { pid: first!.pid, daemon: started!.daemon },

@@ -9,9 +9,11 @@
  * of them is left after the test, orphans included, whatever the test's outcome.
  */
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProgramCommand } from '../adapter';
-import { RuleViolation, show } from './checks';
+import { RuleViolation } from './checks';
 import { monotonicNow } from './clock';
+import type { Observation, Observations, Who } from './observations';
 import { identify, type ProcessId } from './proc';
 
 /** One line the program wrote, stamped on the kit's clock when it arrived. */
@@ -51,6 +53,12 @@ export interface Scenario {
   signal(name: NodeJS.Signals): void;
   /** stdout and stderr so far, for failure messages (the last `max` characters of each). */
   transcript(max?: number): string;
+  /**
+   * Waits for `count` records of `event` (about `tok`, if given), as kit.observations.waitFor does,
+   * but fails at once, with the program's exit and output, if the program ends without them: a
+   * program that crashed says why, instead of a wait that runs out.
+   */
+  waitFor(event: string, options?: { tok?: Who; count?: number; timeout?: number }): Promise<Observation[]>;
 }
 
 /**
@@ -62,6 +70,7 @@ export function startScenario(
   label: string,
   onStarted: (id: ProcessId) => void,
   guard: <T>(what: string, promise: Promise<T>) => Promise<T>,
+  observations: () => Observations,
 ): Scenario {
   const startedAt = monotonicNow();
   const child = spawn(command.file, command.args, {
@@ -101,14 +110,18 @@ export function startScenario(
       resolve(exit ?? { exitCode, signal, t: monotonicNow() });
     });
   });
-  const transcript = (max = 1500): string => {
-    const of = (stream: ProgramLine['stream']): string =>
-      lines
+  // The start and the end of each stream: a Node error says what went wrong near the start (after
+  // the source line), a Python traceback in its last line.
+  const transcript = (max = 900): string => {
+    const of = (stream: ProgramLine['stream']): string => {
+      const text = lines
         .filter((l) => l.stream === stream)
         .map((l) => l.text)
-        .join('\n')
-        .slice(-max);
-    return `stdout: ${show(of('stdout'))}; stderr: ${show(of('stderr'))}`;
+        .join('\n');
+      const head = Math.floor(max / 3);
+      return JSON.stringify(text.length > max ? `${text.slice(0, head)} [...] ${text.slice(head - max)}` : text);
+    };
+    return `stdout: ${of('stdout')}; stderr: ${of('stderr')}`;
   };
   const scenario: Scenario = {
     pid,
@@ -147,6 +160,27 @@ export function startScenario(
       return guard(`${label} to end`, ended);
     },
     exited: () => exit,
+    waitFor: async (event, { tok, count = 1, timeout = 10_000 } = {}) => {
+      const deadline = monotonicNow() + timeout;
+      const about = tok === undefined ? '' : ` about ${String(tok)}`;
+      for (;;) {
+        const ended = exit; // read before the records: a record written before the exit is then seen
+        const found = observations().of(event, tok);
+        if (found.length >= count) return found;
+        if (ended !== null) {
+          const how = ended.signal ? `by ${ended.signal}` : `with exit code ${String(ended.exitCode)}`;
+          throw new RuleViolation(
+            `${label} ended ${how} before ${count} '${event}' record(s)${about} (saw ${found.length}); ${transcript()}`,
+          );
+        }
+        if (monotonicNow() > deadline) {
+          throw new RuleViolation(
+            `no ${count} '${event}' record(s)${about} from ${label} within ${timeout} ms (saw ${found.length}); ${transcript()}`,
+          );
+        }
+        await sleep(2);
+      }
+    },
     signal: (name) => {
       if (!done) child.kill(name);
     },

@@ -44,7 +44,7 @@ describeRule('Z1', (kit) => {
       const b = await kit.bounds();
       const [held, release] = [kit.gate(), kit.gate()];
       const program = kit.scenario('zombie', [call, held.file, release.file]);
-      const [exiting] = await kit.observations.waitFor('exiting', { tok: 'zombie.child' });
+      const [exiting] = await program.waitFor('exiting', { tok: 'zombie.child' });
       const child = writerOf(exiting!);
       const exitedAt = await kit.exitOf(exiting!);
       if (kit.mp.capabilities.has('visible-zombies')) {
