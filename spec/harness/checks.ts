@@ -4,7 +4,13 @@
  * exact on JSON values: -0 differs from 0, an extra key or element is a difference, and the message
  * names the path of the first difference.
  */
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
+
+/**
+ * Whether a value is an Error of any realm: under Jest, errors Node's own modules make (ECONNRESET,
+ * ENOENT) come from outside the test's realm and are no `instanceof Error` there.
+ */
+export const isError = (value: unknown): value is Error => value instanceof Error || types.isNativeError(value);
 
 /** A rule did not hold. The message is one line; details follow on the next lines. */
 export class RuleViolation extends Error {}

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessHandle, ProcessOptions } from '../adapter';
 import { ruleById } from '../rules/catalogue';
 import { probedCapabilities } from './capabilities';
-import { RuleViolation, check, fail, show, withCauseFirst } from './checks';
+import { RuleViolation, check, fail, isError, show, withCauseFirst } from './checks';
 import { monotonicNow } from './clock';
 import { stopWatching, watchExit } from './exit-watch';
 import { loadExpectations, settle, type Expectation } from './expectations';
@@ -198,8 +198,7 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
             }
             failure = withCauseFirst(failure);
             // Jest prints a thrown non-Error whole (a handle runs to kilobytes): one bounded line instead.
-            if (failure !== undefined && !(failure instanceof Error))
-              failure = new RuleViolation(`the test threw ${show(failure)}, not an Error`);
+            if (failure !== undefined && !isError(failure)) failure = new RuleViolation(`the test threw ${show(failure)}, not an Error`);
             const broken = await a.ledger.violations();
             if (failure === undefined && broken.length > 0) failure = new RuleViolation(broken.join('\n'));
             if (failure === undefined && leak !== null) {
@@ -257,7 +256,13 @@ export function describeRule(id: string, body: (kit: Kit) => void): void {
       runProgram: (name, args = []) => runProgram(mp().program(name, args)),
       scenario: (name, args = []) => {
         const label = `the program '${name}'${args.length > 0 ? ` (${args.join(' ')})` : ''}`;
-        return startScenario(mp().program(name, args), label, (id) => mp().ledger.addObserved(id, label), mp().guard, () => kit.observations);
+        return startScenario(
+          mp().program(name, args),
+          label,
+          (id) => mp().ledger.addObserved(id, label),
+          mp().guard,
+          () => kit.observations,
+        );
       },
       exitOf: (who) => {
         const id = 'event' in who ? writerOf(who) : who;

@@ -2,8 +2,9 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runInNewContext } from 'node:vm';
 import type { ProcessHandle } from '../adapter';
-import { check, firstDifference, RuleViolation } from './checks';
+import { check, firstDifference, isError, RuleViolation } from './checks';
 import { monotonicNow } from './clock';
 import { within } from './deadline';
 import { stopWatching, watchExit } from './exit-watch';
@@ -178,5 +179,15 @@ describe('harness: free ports (a listen on port 0, released)', () => {
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     expect((server.address() as { port: number }).port).toBe(port);
     await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describe('harness: errors of any realm', () => {
+  it("an Error made in another realm (Node's own, under Jest) is an Error; a look-alike is not", () => {
+    const Outer = runInNewContext('Error') as ErrorConstructor;
+    expect(new Outer('x') instanceof Error).toBe(false);
+    expect(isError(new Outer('x'))).toBe(true);
+    expect(isError(new RuleViolation('x'))).toBe(true);
+    expect(isError({ name: 'Error', message: 'x', stack: 'Error: x' })).toBe(false);
   });
 });

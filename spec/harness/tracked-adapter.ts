@@ -16,7 +16,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, Arg, ProcessHandle, ProcessOptions, SharedHandle } from '../adapter';
-import { RuleViolation, show } from './checks';
+import { RuleViolation, isError, show } from './checks';
 import { monotonicNow } from './clock';
 import { within } from './deadline';
 import { Ledger } from './ledger';
@@ -98,7 +98,7 @@ function missing(member: string, cause?: unknown): RuleViolation {
  */
 function rejection(call: string, member: string, error: unknown): unknown {
   if ((error as { code?: unknown } | null)?.code === MISSING) return missing(member, error);
-  if (error instanceof Error) return error;
+  if (isError(error)) return error;
   return new RuleViolation(
     `${call} rejected with ${show(error)}, not an Error: a failure must be a rejection with an Error whose code is one of ERROR_CODES`,
   );
