@@ -17,9 +17,15 @@ describeRule('D7', (kit) => {
     // Under a fork server the OS parent is the server; the daemon still belongs to the child.
     if (!kit.mp.capabilities.has('forked-by-server')) check.equal("the daemon's parent pid", firstTick!.ppid, child.pid);
 
+    // The daemon's exit is watched from before the gate opens: a watch begun after it ended stamps the
+    // moment it began, which can come after the child's own (stamped as it happened), and the order
+    // checked below would be reversed by the measurement.
+    const daemonExit = kit.exitOf(firstTick!);
+    daemonExit.catch(() => {}); // awaited below unless an earlier check fails
     gate.open();
     const [end] = await kit.observations.waitFor('child-end', { tok: child.token });
-    const daemonGone = await endedWithin(kit, firstTick!, end!.t, grace(b), `the daemon, after its creator's code ended (${b.basis})`);
+    await endedWithin(kit, firstTick!, end!.t, grace(b), `the daemon, after its creator's code ended (${b.basis})`);
+    const daemonGone = await daemonExit;
     const childGone = await child.exited;
     await child.handle.join();
 
