@@ -15,7 +15,8 @@ interface Watch {
   resolve(at: number): void;
 }
 
-const POLL_MS = 1;
+/** How often /proc is read: two stamps closer than this say nothing about which exit came first. */
+export const EXIT_POLL_MS = 1;
 const watches = new Set<Watch>();
 let poller: NodeJS.Timeout | undefined;
 
@@ -38,7 +39,7 @@ export function watchExit(id: ProcessId): Promise<number> {
   if (hasEnded(id)) return Promise.resolve(monotonicNow());
   return new Promise((resolve) => {
     watches.add({ id, resolve });
-    poller ??= setInterval(poll, POLL_MS);
+    poller ??= setInterval(poll, EXIT_POLL_MS);
   });
 }
 
