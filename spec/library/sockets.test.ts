@@ -66,7 +66,9 @@ async function connectedPair(): Promise<{ client: net.Socket; serverSide: net.So
   clients.push(client);
   client.on('error', () => {});
   await within(new Promise((resolve) => client.once('connect', resolve)), SLOW_MS, 'the connection');
-  const mine = (): net.Socket | undefined => accepted.find((s) => s.remotePort === client.localPort);
+  // Both ends of the pair: Linux reuses a client's local port towards another server, so the
+  // client's port alone can name a socket another test server accepted.
+  const mine = (): net.Socket | undefined => accepted.find((s) => s.remotePort === client.localPort && s.localPort === port);
   await until(() => mine() !== undefined, SLOW_MS, 'the accept');
   return { client, serverSide: mine()! };
 }
