@@ -17,6 +17,7 @@ import type * as ProcessModule from '../../src/process';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
 import { descendants } from '../harness/proc';
+import { startMessage } from './shared-object-probes';
 
 const BOOTSTRAP = `${DIST}/src/bootstrap.js`;
 const TASKS = `${DIST}/fixtures/ts/tasks.js`;
@@ -84,25 +85,9 @@ class StandIn implements Bootstrap.ChildHost {
   }
 }
 
-/** A start message (wire format v3, src/reduction.ts) as the parent sends it: JSON text. */
-function startMessage(fields: Record<string, unknown>): string {
-  return JSON.stringify({
-    v: 3,
-    kind: 'start',
-    target: null,
-    subclass: null,
-    state: {},
-    args: [],
-    kwargs: null,
-    name: 'Kid',
-    daemon: false,
-    identity: [7],
-    parent: PARENT,
-    shared: [],
-    sockets: [],
-    ...fields,
-  });
-}
+/** A start message as the parent sends it, from a parent of the test's own (PARENT) to a child named Kid. */
+const childMessage = (fields: Record<string, unknown>): string =>
+  startMessage({ args: [], name: 'Kid', identity: [7], parent: PARENT, ...fields });
 
 const task = (name: string) => ({ module: TASKS, name });
 
@@ -146,20 +131,20 @@ describe('the child entry point (src/bootstrap.ts)', () => {
   });
 
   it('runs the target with its arguments and keyword arguments, then exits with no code', async () => {
-    const { host } = runChild(startMessage({ target: task('recordArguments'), args: ['kw', 2, 'a', [null]], kwargs: { k: 'v' } }));
+    const { host } = runChild(childMessage({ target: task('recordArguments'), args: ['kw', 2, 'a', [null]], kwargs: { k: 'v' } }));
     expect(await host.exited).toEqual({ code: undefined, stderr: '' });
     expect(observations.of('arguments', 'kw')).toEqual([expect.objectContaining({ args: ['a', [null]], kwargs: { k: 'v' }, extra: [] })]);
     expect(host.exits).toHaveLength(1);
   });
 
   it('passes no keyword argument when the message has none (kwargs: null)', async () => {
-    const { host } = runChild(startMessage({ target: task('recordArguments'), args: ['no-kw', 1, 'only'] }));
+    const { host } = runChild(childMessage({ target: task('recordArguments'), args: ['no-kw', 1, 'only'] }));
     expect(await host.exited).toEqual({ code: undefined, stderr: '' });
     expect(observations.of('arguments', 'no-kw')).toEqual([expect.objectContaining({ args: ['only'], kwargs: {}, extra: [] })]);
   });
 
   it('un-refs its IPC channel and ends the child on an uncaught error, once the message is read', async () => {
-    const { host } = runChild(startMessage({ target: task('noop'), args: ['noop'] }));
+    const { host } = runChild(childMessage({ target: task('noop'), args: ['noop'] }));
     await host.exited;
     expect(host.channel.unrefs).toBe(1);
     expect(host.registered).toEqual([
@@ -173,25 +158,25 @@ describe('the child entry point (src/bootstrap.ts)', () => {
     const host = new StandIn();
     Object.defineProperty(host, 'channel', { value: undefined });
     loaded.bootstrap.main(host);
-    host.emit('message', startMessage({ target: task('noop'), args: ['noop'] }));
+    host.emit('message', childMessage({ target: task('noop'), args: ['noop'] }));
     expect(await host.exited).toEqual({ code: undefined, stderr: '' });
   });
 
   it('waits for an async run() before it exits', async () => {
-    const { host } = runChild(startMessage({ target: task('sleepFor'), args: ['async', 50] }));
+    const { host } = runChild(childMessage({ target: task('sleepFor'), args: ['async', 50] }));
     await host.exited;
     expect(observations.of('finished', 'async')).toHaveLength(1);
   });
 
   it('a run() that throws: "Process <name>:" and the stack on stderr, then exit code 1', async () => {
-    const { host } = runChild(startMessage({ target: task('raiseError'), args: ['raise', 'boom'], name: 'Failing' }));
+    const { host } = runChild(childMessage({ target: task('raiseError'), args: ['raise', 'boom'], name: 'Failing' }));
     const exit = await host.exited;
     expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/^Process Failing:\nError: boom\n {4}at raiseError .*\n[^]*\n$/);
   });
 
   it('an error that escapes run() later ends the child the same way', async () => {
-    const { host } = runChild(startMessage({ target: task('sleepFor'), args: ['escape', 100], name: 'Escaping' }));
+    const { host } = runChild(childMessage({ target: task('sleepFor'), args: ['escape', 100], name: 'Escaping' }));
     await observations.waitFor('started', { tok: 'escape' });
     host.emit('uncaughtException', new RangeError('from a timer'));
     expect(await host.exited).toEqual({ code: 1, stderr: expect.stringMatching(/^Process Escaping:\nRangeError: from a timer\n {4}at /) });
@@ -214,7 +199,7 @@ describe('the child entry point (src/bootstrap.ts)', () => {
   });
 
   it('a target whose module does not load: the error names it, exit code 1', async () => {
-    const { host } = runChild(startMessage({ target: { module: join(tmp, 'missing.js'), name: 'task' }, name: 'Lost' }));
+    const { host } = runChild(childMessage({ target: { module: join(tmp, 'missing.js'), name: 'task' }, name: 'Lost' }));
     const exit = await host.exited;
     expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/^Process Lost:\n.*missing\.js/);
@@ -230,7 +215,7 @@ describe('the child entry point (src/bootstrap.ts)', () => {
 describe('the child half of src/process.ts', () => {
   it('the child becomes the process the message describes', async () => {
     const { host, loaded } = runChild(
-      startMessage({ target: task('reportIdentity'), args: ['identity', 'me'], name: 'Kid', daemon: true, identity: [4, 2] }),
+      childMessage({ target: task('reportIdentity'), args: ['identity', 'me'], name: 'Kid', daemon: true, identity: [4, 2] }),
     );
     await host.exited;
     expect(observations.of('identity', 'identity')).toEqual([expect.objectContaining({ tag: 'me', currentPid: process.pid, name: 'Kid' })]);
@@ -247,7 +232,7 @@ describe('the child half of src/process.ts', () => {
   });
 
   it("the parent is alive while the child's IPC channel is connected", async () => {
-    const { host, loaded } = runChild(startMessage({ target: task('noop'), args: ['noop'] }));
+    const { host, loaded } = runChild(childMessage({ target: task('noop'), args: ['noop'] }));
     await host.exited;
     const parent = loaded.lib.parentProcess();
     const own = Object.getOwnPropertyDescriptor(process, 'connected');
@@ -263,11 +248,11 @@ describe('the child half of src/process.ts', () => {
   });
 
   it('a Process subclass is rebuilt from its state, without running its constructor', async () => {
-    const { host } = runChild(startMessage({ subclass: task('NamedProcess'), name: 'Kid', state: { tok: 'named' } }));
+    const { host } = runChild(childMessage({ subclass: task('NamedProcess'), name: 'Kid', state: { tok: 'named' } }));
     await host.exited;
     expect(observations.of('run', 'named')).toEqual([expect.objectContaining({ label: 'named', name: 'Kid' })]);
     const { host: second, loaded } = runChild(
-      startMessage({ subclass: task('ReportingProcess'), state: { tok: 'reporting', label: 'from state' } }),
+      childMessage({ subclass: task('ReportingProcess'), state: { tok: 'reporting', label: 'from state' } }),
     );
     await second.exited;
     expect(observations.of('run', 'reporting')).toEqual([expect.objectContaining({ label: 'from state', name: 'Kid' })]);
@@ -286,7 +271,7 @@ describe('the child half of src/process.ts', () => {
         'exports.task = function task() {};',
       ].join('\n'),
     );
-    const { host, loaded } = runChild(startMessage({ target: { module, name: 'task' }, name: 'Loading' }));
+    const { host, loaded } = runChild(childMessage({ target: { module, name: 'task' }, name: 'Loading' }));
     expect(await host.exited).toEqual({ code: undefined, stderr: '' });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the very module the child loaded
     const seen = require(module) as { nameWhileLoading: string; startError: unknown };

@@ -16,7 +16,7 @@ import type * as Reduction from '../../src/reduction';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
 import { within } from '../harness/deadline';
-import { exposeGc, expectRefused, fdCount, resources, startMessage } from './shared-object-probes';
+import { expectNothingLeft, expectRefused, fdCount, startMessage } from './shared-object-probes';
 import { lib, start, useStartedChildren } from './started-children';
 
 type Connection = Library.Connection;
@@ -273,34 +273,10 @@ describe('message size', () => {
 
 describe('resources', () => {
   it('2,000 round trips with a child over a duplex Pipe, then end of file, and both ends dropped: no descriptor, mapping or thread left', async () => {
-    const gc = exposeGc();
-    const settle = async (): Promise<void> => {
-      for (let i = 0; i < 3; i++) {
-        gc?.();
-        await sleep(10);
-      }
-    };
-    await lib.stopStandby();
-    await settle();
-    const before = resources();
-    expect(await roundTrips(2_000)).toEqual({ exitCode: 0, wrong: -1, end: 'EndOfFileError' });
-    await lib.stopStandby();
-    let after = resources();
-    for (const deadline = Date.now() + 5_000; Date.now() < deadline; await settle()) {
-      after = resources();
-      if (after.maps <= before.maps && after.fds <= before.fds && after.threads <= before.threads) break;
-    }
-    if (gc) {
-      // Everything the run made is unreachable now: its memory and descriptors are gone.
-      expect(after.maps).toBe(before.maps);
-      expect(after.fds).toBeLessThanOrEqual(before.fds);
-    } else {
-      // Without a forced GC, at most the two rings the run made may still be mapped.
-      expect(after.maps).toBeLessThanOrEqual(before.maps + 2);
-      expect(after.fds).toBeLessThanOrEqual(before.fds + 2);
-    }
-    // Each wait has a thread of its own, which ends with the wait.
-    expect(after.threads).toBeLessThanOrEqual(before.threads);
+    // Without a forced GC, at most the two rings the run made may still be mapped.
+    await expectNothingLeft(async () => {
+      expect(await roundTrips(2_000)).toEqual({ exitCode: 0, wrong: -1, end: 'EndOfFileError' });
+    }, 2);
   }, 30_000);
 });
 
@@ -348,11 +324,11 @@ describe('security and the wire format', () => {
       ...[-1, 112, 1.5, '0', true, undefined].map((transfer): [unknown, RegExp] => [{ ...ref, transfer }, slot]),
       ...[-1, 112, 2 ** 31].map((transfer): [unknown, RegExp] => [{ ...ref, readable: null, writable: segment, transfer }, slot]),
     ];
-    for (const [malformed, expected] of cases) expectRefused(startMessage([{ at, ref: malformed }]), expected);
+    for (const [malformed, expected] of cases) expectRefused(startMessage({ shared: [{ at, ref: malformed }] }), expected);
 
     // The control: the ref well formed is attached (one descriptor more) and receives what the child sent.
     const before = fdCount();
-    const decoded = decodeStart(startMessage([{ at, ref }])).args[0] as unknown as Connection;
+    const decoded = decodeStart(startMessage({ shared: [{ at, ref }] })).args[0] as unknown as Connection;
     expect(fdCount()).toBe(before + 1);
     expect(String(decoded)).toBe('<Connection read-only>');
     await expect(within(decoded.recv(), 5_000, 'the child’s message')).resolves.toBe('from the child');

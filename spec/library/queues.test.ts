@@ -17,7 +17,7 @@ import type * as Reduction from '../../src/reduction';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
 import { within } from '../harness/deadline';
-import { exposeGc, expectRefused, fdCount, resources, startMessage } from './shared-object-probes';
+import { expectNothingLeft, expectRefused, fdCount, startMessage } from './shared-object-probes';
 import { lib, start, useStartedChildren } from './started-children';
 
 type Queue = Library.Queue;
@@ -356,34 +356,10 @@ describe('reliability', () => {
 
 describe('resources', () => {
   it('2,000 round trips with a child over two queues, then both dropped: no descriptor, mapping or thread left', async () => {
-    const gc = exposeGc();
-    const settle = async (): Promise<void> => {
-      for (let i = 0; i < 3; i++) {
-        gc?.();
-        await sleep(10);
-      }
-    };
-    await lib.stopStandby();
-    await settle();
-    const before = resources();
-    expect(await roundTrips(2_000)).toEqual({ exitCode: 0, wrong: -1 });
-    await lib.stopStandby();
-    let after = resources();
-    for (const deadline = Date.now() + 5_000; Date.now() < deadline; await settle()) {
-      after = resources();
-      if (after.maps <= before.maps && after.fds <= before.fds && after.threads <= before.threads) break;
-    }
-    if (gc) {
-      // Everything the run made is unreachable now: its memory and descriptors are gone.
-      expect(after.maps).toBe(before.maps);
-      expect(after.fds).toBeLessThanOrEqual(before.fds);
-    } else {
-      // Without a forced GC, at most the two rings the run made may still be mapped.
-      expect(after.maps).toBeLessThanOrEqual(before.maps + 2);
-      expect(after.fds).toBeLessThanOrEqual(before.fds + 2);
-    }
-    // Each wait has a thread of its own, which ends with the wait.
-    expect(after.threads).toBeLessThanOrEqual(before.threads);
+    // Without a forced GC, at most the two rings the run made may still be mapped.
+    await expectNothingLeft(async () => {
+      expect(await roundTrips(2_000)).toEqual({ exitCode: 0, wrong: -1 });
+    }, 2);
   }, 30_000);
 });
 
@@ -442,15 +418,15 @@ describe('security and the wire format', () => {
         cases.push([{ ...ref, segment }, bad('has no valid segment')]);
       }
     }
-    for (const [ref, expected] of cases) expectRefused(startMessage([{ at, ref }]), expected);
+    for (const [ref, expected] of cases) expectRefused(startMessage({ shared: [{ at, ref }] }), expected);
 
     // The control: the same refs well formed are attached (one descriptor more) and work.
     const before = fdCount();
-    const decoded = decodeStart(startMessage([{ at, ref: queue }])).args[0] as unknown as Queue;
+    const decoded = decodeStart(startMessage({ shared: [{ at, ref: queue }] })).args[0] as unknown as Queue;
     expect(fdCount()).toBe(before + 1);
     expect(decoded).toBeInstanceOf(lib.Queue);
     await expect(decoded.get({ timeout: 1_000 })).resolves.toBe('from the child');
-    const decodedJoinable = decodeStart(startMessage([{ at, ref: joinable }])).args[0] as unknown as Library.JoinableQueue;
+    const decodedJoinable = decodeStart(startMessage({ shared: [{ at, ref: joinable }] })).args[0] as unknown as Library.JoinableQueue;
     expect(decodedJoinable).toBeInstanceOf(lib.JoinableQueue);
     expect(decodedJoinable.maxsize).toBe(3);
   }, 20_000);
@@ -465,9 +441,12 @@ describe('security and the wire format', () => {
   it("BUG: a Queue or Connection ref naming a segment too small for a ring (a Lock's) is refused as a malformed start message, opening nothing", async () => {
     const { lock } = await foreignRefs('q-lock-as-ring');
     const { segment } = lock;
-    expectRefused(startMessage([{ at: ['args', 0], ref: { type: 'Queue', segment, offset: 1024, maxsize: 0 } }]), /^invalid start message/);
+    expectRefused(
+      startMessage({ shared: [{ at: ['args', 0], ref: { type: 'Queue', segment, offset: 1024, maxsize: 0 } }] }),
+      /^invalid start message/,
+    );
     const pipeEnd = { type: 'Connection', readable: segment, writable: null, offset: 1024, transfer: null };
-    expectRefused(startMessage([{ at: ['args', 0], ref: pipeEnd }]), /^invalid start message/);
+    expectRefused(startMessage({ shared: [{ at: ['args', 0], ref: pipeEnd }] }), /^invalid start message/);
   }, 20_000);
 });
 

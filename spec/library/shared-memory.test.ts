@@ -14,7 +14,7 @@ import type * as Reduction from '../../src/reduction';
 import { Observations } from '../harness/observations';
 import { DIST } from '../harness/paths';
 import { lib, start, useStartedChildren } from './started-children';
-import { exposeGc, fdCount } from './shared-object-probes';
+import { exposeGc, fdCount, memfdMaps, startMessage } from './shared-object-probes';
 
 type Lock = Library.Lock | Library.RLock;
 type SharedRef = ReturnType<Lock['toRef']> | ReturnType<Library.Value['toRef']>;
@@ -30,30 +30,9 @@ const tasks = require(join(__dirname, 'tasks', 'shared-objects.cjs')) as Tasks;
 
 useStartedChildren();
 
-const memfdMaps = (): number =>
-  readFileSync('/proc/self/maps', 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('memfd:mp-kit-shared')).length;
 const pathOf = (ref: SharedRef): string => `/proc/${ref.segment.pid}/fd/${ref.segment.fd}`;
 
 /** A well-formed start message whose `args` and `shared` are given; everything else is valid. */
-function message(shared: unknown, args: unknown[] = [null]): string {
-  return JSON.stringify({
-    v: 3,
-    kind: 'start',
-    target: null,
-    subclass: null,
-    state: {},
-    args,
-    kwargs: null,
-    name: 'Process-99',
-    daemon: false,
-    identity: [99],
-    parent: { pid: process.pid, name: 'MainProcess' },
-    shared,
-    sockets: [],
-  });
-}
 
 /** decodeStart(text) must throw `expected`, and open and map nothing while doing so. */
 function refused(text: string, expected: RegExp | string | object): void {
@@ -142,14 +121,15 @@ describe('a malformed `shared` table is refused before anything is opened', () =
     const lock = new lib.Lock();
     const value = new lib.Value('i', 42);
     const decoded = decodeStart(
-      message(
-        [
+      startMessage({
+        shared: [
           { at: ['args', 0], ref: lock.toRef() },
           { at: ['args', 1, 'v'], ref: value.toRef() },
           { at: ['kwargs', 'l'], ref: lock.toRef() },
         ],
-        [null, { v: null, other: 1 }],
-      ).replace('"kwargs":null', '"kwargs":{"l":null}'),
+        args: [null, { v: null, other: 1 }],
+        kwargs: { l: null },
+      }),
     );
     const [first, second] = decoded.args as unknown as [Library.Lock, { v: Library.Value; other: number }];
     expect(first).toBeInstanceOf(lib.Lock);
@@ -239,17 +219,20 @@ describe('a malformed `shared` table is refused before anything is opened', () =
         place(['args', 1]),
       ], // the second has no place
     ];
-    for (const [shared, expected, args] of cases) refused(message(shared, args), expected);
+    for (const [shared, expected, args] of cases) refused(startMessage(args ? { shared, args } : { shared }), expected);
   });
 
   it('a malformed entry after a well-formed one: the well-formed one is not attached either', async () => {
     const { ref } = await foreignLock('shm-foreign-first');
     const well = { at: ['args', 0], ref };
-    refused(message([well, { at: ['args', 9], ref }]), /a shared object's place \["args",9\] is not a null/);
-    refused(message([well, { at: ['args', 1], ref: { ...ref, type: 'Semaphore' } }], [null, null]), /has an unknown type "Semaphore"/);
+    refused(startMessage({ shared: [well, { at: ['args', 9], ref }] }), /a shared object's place \["args",9\] is not a null/);
+    refused(
+      startMessage({ shared: [well, { at: ['args', 1], ref: { ...ref, type: 'Semaphore' } }], args: [null, null] }),
+      /has an unknown type "Semaphore"/,
+    );
     // The control: the same entry alone is attached (one more descriptor and mapping) and works.
     const before = { fds: fdCount(), maps: memfdMaps() };
-    const decoded = decodeStart(message([well])).args[0] as unknown as Library.Lock;
+    const decoded = decodeStart(startMessage({ shared: [well] })).args[0] as unknown as Library.Lock;
     expect({ fds: fdCount(), maps: memfdMaps() }).toEqual({ fds: before.fds + 1, maps: before.maps + 1 });
     await expect(decoded.acquire({ block: false })).resolves.toBe(true);
     expect(String(decoded)).toBe('<Lock(owner=MainProcess)>');
@@ -259,19 +242,25 @@ describe('a malformed `shared` table is refused before anything is opened', () =
   it('a ref to a process or descriptor that does not exist is refused with SharedMemoryError (ERR_MP_SHARED_MEMORY), naming the pid', () => {
     const ref = new lib.Lock().toRef();
     const noProcess = 4_194_305; // above the kernel's largest pid_max
-    refused(message([{ at: ['args', 0], ref: { ...ref, segment: { ...ref.segment, pid: noProcess, tag: 'a'.repeat(32) } } }]), {
-      name: 'SharedMemoryError',
-      code: 'ERR_MP_SHARED_MEMORY',
-      message: expect.stringContaining(`Lock cannot be reached: process ${noProcess}`),
-    });
-    refused(message([{ at: ['args', 0], ref: { ...ref, segment: { ...ref.segment, fd: 999_999, tag: 'b'.repeat(32) } } }]), {
-      code: 'ERR_MP_SHARED_MEMORY',
-      cause: expect.objectContaining({ message: expect.stringContaining(`open /proc/${process.pid}/fd/999999`) }),
-    });
+    refused(
+      startMessage({ shared: [{ at: ['args', 0], ref: { ...ref, segment: { ...ref.segment, pid: noProcess, tag: 'a'.repeat(32) } } }] }),
+      {
+        name: 'SharedMemoryError',
+        code: 'ERR_MP_SHARED_MEMORY',
+        message: expect.stringContaining(`Lock cannot be reached: process ${noProcess}`),
+      },
+    );
+    refused(
+      startMessage({ shared: [{ at: ['args', 0], ref: { ...ref, segment: { ...ref.segment, fd: 999_999, tag: 'b'.repeat(32) } } }] }),
+      {
+        code: 'ERR_MP_SHARED_MEMORY',
+        cause: expect.objectContaining({ message: expect.stringContaining(`open /proc/${process.pid}/fd/999999`) }),
+      },
+    );
   });
 
   it('v1 (no `shared` table) and other versions are refused', () => {
-    const v1 = JSON.parse(message([])) as Record<string, unknown>;
+    const v1 = JSON.parse(startMessage({ shared: [] })) as Record<string, unknown>;
     delete v1.shared;
     refused(JSON.stringify({ ...v1, v: 1 }), /got version 1/);
     refused(JSON.stringify({ ...v1, v: 3 }), /a field is missing or has the wrong type/);
@@ -294,14 +283,14 @@ describe('a ref must match the memory it names', () => {
       const forged = { ...ref, segment: { ...ref.segment, tag: flip(ref.segment.tag) } };
       let error: unknown;
       try {
-        decodeStart(message([{ at: ['args', 0], ref: forged }]));
+        decodeStart(startMessage({ shared: [{ at: ['args', 0], ref: forged }] }));
       } catch (e) {
         error = e;
       }
       expect(error).toMatchObject({ name: 'SharedMemoryError', code: 'ERR_MP_SHARED_MEMORY' });
       expect(error).toMatchObject({ cause: expect.objectContaining({ message: `${pathOf(ref)} carries another tag` }) });
       // The real tag still works afterwards (the forged ref did not replace it).
-      await expect(takeOnce(message([{ at: ['args', 0], ref }]))).resolves.toBe(true);
+      await expect(takeOnce(startMessage({ shared: [{ at: ['args', 0], ref }] }))).resolves.toBe(true);
     }
     expect(child.exitCode).toBeNull();
     child.kill();
@@ -329,7 +318,7 @@ describe('a ref must match the memory it names', () => {
       { ...ref.segment, tag, ino: ref.segment.ino + 1 },
       { ...ref.segment, tag, size: 4096 },
     ]) {
-      refused(message([{ at: ['args', 0], ref: { ...ref, segment } }]), {
+      refused(startMessage({ shared: [{ at: ['args', 0], ref: { ...ref, segment } }] }), {
         code: 'ERR_MP_SHARED_MEMORY',
         cause: expect.objectContaining({ message: `${pathOf(ref)} is not the shared object that was passed` }),
       });
@@ -347,7 +336,7 @@ describe('a ref must match the memory it names', () => {
     const ref = lock.toRef();
     try {
       for (const offset of [64, 4096]) {
-        refused(message([{ at: ['args', 0], ref: { ...ref, offset } }]), /^invalid start message .*offset/);
+        refused(startMessage({ shared: [{ at: ['args', 0], ref: { ...ref, offset } }] }), /^invalid start message .*offset/);
       }
     } finally {
       expect(String(lock)).toBe('<Lock(owner=None)>'); // kept alive to here, so its descriptor stays open
@@ -363,10 +352,10 @@ describe('a ref must match the memory it names', () => {
   it('a ref decoded in the process that made the object gives back that very object', () => {
     const made = [new lib.Lock(), new lib.RLock(), new lib.Value('i', 1)];
     const decoded = decodeStart(
-      message(
-        made.map((object, i) => ({ at: ['args', i], ref: object.toRef() })),
-        [null, null, null],
-      ),
+      startMessage({
+        shared: made.map((object, i) => ({ at: ['args', i], ref: object.toRef() })),
+        args: [null, null, null],
+      }),
     ).args;
     expect(decoded.map((object, i) => object === (made[i] as unknown))).toEqual([true, true, true]);
   });

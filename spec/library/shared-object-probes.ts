@@ -4,22 +4,62 @@
  * and start messages fed to the child's decoder.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type * as Reduction from '../../src/reduction';
 import { DIST } from '../harness/paths';
+import { lib } from './started-children';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled decoder, as children run it
 const { decodeStart } = require(`${DIST}/src/reduction.js`) as typeof Reduction;
 
 export const fdCount = (): number => readdirSync('/proc/self/fd').length;
 
-/** Descriptors, mappings of shared segments, and threads of this process now. */
-export function resources(): { fds: number; maps: number; threads: number } {
-  const maps = readFileSync('/proc/self/maps', 'utf8')
+/** Mappings of shared segments in this process now. */
+export const memfdMaps = (): number =>
+  readFileSync('/proc/self/maps', 'utf8')
     .split('\n')
     .filter((line) => line.includes('memfd:mp-kit-shared')).length;
-  return { fds: fdCount(), maps, threads: readdirSync('/proc/self/task').length };
+
+/** Descriptors, mappings of shared segments, and threads of this process now. */
+export function resources(): { fds: number; maps: number; threads: number } {
+  return { fds: fdCount(), maps: memfdMaps(), threads: readdirSync('/proc/self/task').length };
+}
+
+/**
+ * Runs `work` (which checks its own outcome) and then shows that it left no descriptor, mapping or
+ * thread behind in this process, the standby child stopped before and after so that its channel
+ * does not count. With a forced GC everything the run made must be gone; without one, at most the
+ * `segments` it made may still be mapped (and their descriptors open).
+ */
+export async function expectNothingLeft(work: () => Promise<void>, segments: number): Promise<void> {
+  const gc = exposeGc();
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 3; i++) {
+      gc?.();
+      await sleep(10);
+    }
+  };
+  await lib.stopStandby();
+  await settle();
+  const before = resources();
+  await work();
+  await lib.stopStandby();
+  let after = resources();
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline; await settle()) {
+    after = resources();
+    if (after.maps <= before.maps && after.fds <= before.fds && after.threads <= before.threads) break;
+  }
+  if (gc) {
+    expect(after.maps).toBe(before.maps);
+    expect(after.fds).toBeLessThanOrEqual(before.fds);
+  } else {
+    expect(after.maps).toBeLessThanOrEqual(before.maps + segments);
+    expect(after.fds).toBeLessThanOrEqual(before.fds + segments);
+  }
+  // Each wait has a thread of its own, which ends with the wait.
+  expect(after.threads).toBeLessThanOrEqual(before.threads);
 }
 
 /** A function that forces a full garbage collection, or undefined where V8 will not expose one. */
@@ -35,8 +75,8 @@ export function exposeGc(): (() => void) | undefined {
   }
 }
 
-/** A well-formed start message whose `shared` table is given; everything else is valid. */
-export function startMessage(shared: unknown): string {
+/** A start message (wire format v3, src/reduction.ts) as the parent sends it: JSON text, valid in every field `fields` does not set. */
+export function startMessage(fields: Record<string, unknown> = {}): string {
   return JSON.stringify({
     v: 3,
     kind: 'start',
@@ -49,8 +89,9 @@ export function startMessage(shared: unknown): string {
     daemon: false,
     identity: [99],
     parent: { pid: process.pid, name: 'MainProcess' },
-    shared,
+    shared: [],
     sockets: [],
+    ...fields,
   });
 }
 

@@ -238,7 +238,7 @@ describe('a socket that cannot be handed over whole fails start(), naming it, an
 });
 
 describe('the wire format (v3): where each socket goes', () => {
-  const withSockets = (fields: Record<string, unknown>): string => JSON.stringify({ ...JSON.parse(startMessage([])), ...fields });
+  const withSockets = (fields: Record<string, unknown>): string => JSON.stringify({ ...JSON.parse(startMessage()), ...fields });
 
   it('a socket whose place is not a null in state, args or kwargs is refused before anything is placed', () => {
     for (const at of [['args', 1], ['args'], ['target', 0], ['args', 0, 'x']]) {
