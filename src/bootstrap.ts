@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 import { becomeChild, joinChildrenAtExit } from './process';
 import { flushQueues } from './queues';
-import { PLACED_TEXT, decodeSocketMessage, decodeStart, placeSockets, type StartMessage } from './reduction';
+import { PLACED_TEXT, READY_TEXT, decodeSocketMessage, decodeStart, placeSockets, type StartMessage } from './reduction';
 
 /**
  * What the bootstrap uses of the process it runs in: `process` itself in a child. Unit tests pass
@@ -14,8 +14,11 @@ export interface ChildHost {
   on(event: 'uncaughtException', listener: (error: unknown) => void): unknown;
   /** `handle`: a socket that came attached to the message (wire format: src/reduction.ts). */
   once(event: 'message', listener: (raw: unknown, handle?: unknown) => void): unknown;
-  /** Tells the parent that the sockets are in place, so it closes its copies (absent: no parent to tell). */
-  send?(message: string): unknown;
+  /**
+   * Tells the parent that this child has booted, and later that the sockets are in place (absent: no
+   * parent to tell). The callback takes the error of a parent that is gone, which is not this child's.
+   */
+  send?(message: string, callback: (error: Error | null) => void): unknown;
   exit(code?: number): never;
 }
 
@@ -72,7 +75,7 @@ export function main(host: ChildHost): void {
         return;
       }
       placeSockets(message, received);
-      if (received.length > 0) host.send?.(PLACED_TEXT);
+      if (received.length > 0) host.send?.(PLACED_TEXT, ignore);
     } catch (error) {
       fail(error);
       return; // (a stand-in host's exit() returns)
@@ -80,7 +83,11 @@ export function main(host: ChildHost): void {
     bootstrap(message).catch(fail);
   };
   host.once('message', receive);
+  // Booted: a spare's parent now knows that a start() handed to it runs at once (src/standby.ts).
+  host.send?.(READY_TEXT, ignore);
 }
+
+const ignore = (): void => {};
 
 // Only as a child's main module (fork() runs this file); imported, e.g. by a test, it does nothing.
 if (require.main === module) main(process);

@@ -272,7 +272,7 @@ export const errors = {
     ),
   spawnFailed: (name: string) => new SpawnError(`${name}: the operating system could not create a child process`),
 
-  unknownOption: (key: string) => new InvalidOptionError(`Process() got an unknown option '${key}'`),
+  unknownOption: (key: string, where = 'Process()') => new InvalidOptionError(`${where} got an unknown option '${key}'`),
   invalidValue: (where: string, what: string, expected: string, value: unknown) =>
     new InvalidOptionError(`${where} expected ${what} to be ${expected}, got ${describeValue(value)}`),
 
@@ -326,5 +326,6 @@ export const errors = {
     ),
 
   /** Not a ProcessError: it means parent and child run different versions of this library. */
-  badStartMessage: (detail: string) => new Error(`invalid start message (wire format v3 expected): ${detail}`),
+  // The version is src/reduction.ts's WIRE_VERSION (not imported: reduction.ts imports this module).
+  badStartMessage: (detail: string) => new Error(`invalid start message (wire format v4 expected): ${detail}`),
 };

@@ -1,6 +1,6 @@
 /** The public API: Python's multiprocessing Process on Node.js, with real OS processes. */
 export { Process, activeChildren, currentProcess, parentProcess, type ParentProcess } from './process';
-export { stopStandby } from './standby';
+export { setStandby, stopStandby, type StandbyOptions } from './standby';
 export { Lock, RLock, type AcquireOptions } from './synchronize';
 export { Value, type Typecode, type ValueOf, type ValueOptions } from './sharedctypes';
 export { Queue, JoinableQueue, type QueueWaitOptions } from './queues';

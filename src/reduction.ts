@@ -1,11 +1,11 @@
 /**
  * What crosses a process boundary, and how: the start message (CPython's reduction.py).
  *
- * Wire format v3. A child receives its start message over the Node IPC channel
+ * Wire format v4. A child receives its start message over the Node IPC channel
  * (child_process.fork with serialization 'json'), right after fork: a string holding the JSON
  * text (toJsonText) of
  *
- *   { v: 3, kind: 'start',
+ *   { v: 4, kind: 'start',
  *     target: TaskRef | null,        the function run() calls, by reference
  *     subclass: TaskRef | null,      the Process subclass to rebuild, by reference (null: Process)
  *     state: { [key]: Json },        that instance's own enumerable string-keyed properties
@@ -29,11 +29,16 @@
  * A connected net.Socket (a TCP or Unix-domain connection) sits there as null too, and `sockets`
  * lists where, in order. Its descriptor cannot be JSON: Node's IPC passes one descriptor per
  * message, so socket 0 comes attached to the start message itself and socket i (i >= 1) to a
- * message of its own that follows it, the JSON text of { v: 3, kind: 'socket', index: i }. The
+ * message of its own that follows it, the JSON text of { v: 4, kind: 'socket', index: i }. The
  * child runs nothing before every listed socket has arrived; once all are in their places it
- * sends back one message, the JSON text of { v: 3, kind: 'placed' }, and the parent closes its own
+ * sends back one message, the JSON text of { v: 4, kind: 'placed' }, and the parent closes its own
  * copies then (or when the child exits, whichever comes first), so from there on the connection
- * ends when the child ends it (src/popen-spawn.ts). v1 (no `shared`) and v2 (no `sockets`) are refused.
+ * ends when the child ends it (src/popen-spawn.ts).
+ *
+ * Before any of that, a child sends one message as soon as it has booted, whether or not the start
+ * message has come: the JSON text of { v: 4, kind: 'ready' }. The parent's pool of spare children
+ * (src/standby.ts) counts on it to know which spares have booted; a parent that has already sent
+ * the start message ignores it. v1 (no `shared`), v2 (no `sockets`) and v3 (no `ready`) are refused.
  *
  * A TaskRef { module, name } is export `name` of the module at absolute path `module`, the way
  * pickle sends a function as module + qualified name; the child loads it with require(), so an ES
@@ -55,7 +60,7 @@ import { describeObject, errors } from './errors';
 import { checkRef, rebuild, refOf, type SharedRef } from './handles';
 
 /** The `v` of every message this version sends and the only one it reads. */
-export const WIRE_VERSION = 3;
+export const WIRE_VERSION = 4;
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -173,6 +178,9 @@ const handedOver = new WeakSet<Socket>();
 export function markHandedOver(socket: Socket): void {
   handedOver.add(socket);
 }
+
+/** The child's first message, once it has booted (before its start message is read). */
+export const READY_TEXT = toJsonText({ v: WIRE_VERSION, kind: 'ready' });
 
 /** The child's answer once every socket of its start message is in its place. */
 export const PLACED_TEXT = toJsonText({ v: WIRE_VERSION, kind: 'placed' });

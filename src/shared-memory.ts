@@ -17,7 +17,7 @@
  * One object per segment and offset per process: rebuilding a handle a process already holds
  * returns the same object, so an RLock's owner count is one per process, as CPython's is per thread.
  */
-import { randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import * as path from 'node:path';
 import { errors } from './errors';
 
@@ -83,6 +83,10 @@ export class Segment {
   /** A fresh, zeroed segment of `size` bytes, private to this user. */
   static create(size = SEGMENT_SIZE): Segment {
     const mapped = loadNative().create(size);
+    // Loaded on first use: node:crypto costs about 5 ms of CPU in every child's boot otherwise
+    // (docs/start-latency.md), and most children create no segment.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, on purpose
+    const { randomBytes } = require('node:crypto') as typeof Crypto;
     const tag = randomBytes(TAG_BYTES);
     new Uint8Array(mapped.buffer, 0, TAG_BYTES).set(tag);
     return remember(new Segment(mapped, tag.toString('hex')));

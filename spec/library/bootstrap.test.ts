@@ -192,7 +192,7 @@ describe('the child entry point (src/bootstrap.ts)', () => {
       const exit = await host.exited;
       expect(exit.code).toBe(1);
       expect(exit.stderr).toMatch(
-        new RegExp(`^Process <unknown>:\\nError: invalid start message \\(wire format v3 expected\\): ${detail}\\n`),
+        new RegExp(`^Process <unknown>:\\nError: invalid start message \\(wire format v4 expected\\): ${detail}\\n`),
       );
       expect(host.channel.unrefs).toBe(0);
     }

@@ -299,7 +299,7 @@ describe('security and the wire format', () => {
   /** decodeStart(text) must throw an error matching `expected`, and open nothing while doing so. */
 
   const bad = (detail: string): RegExp =>
-    new RegExp(`^invalid start message \\(wire format v3 expected\\): a shared object's ref ${detail}`);
+    new RegExp(`^invalid start message \\(wire format v4 expected\\): a shared object's ref ${detail}`);
 
   it('a malformed Connection ref (no end, a bad segment, a bad transfer slot) is refused, naming its problem, before anything is opened', async () => {
     const observations = new Observations();

@@ -384,7 +384,7 @@ describe('security and the wire format', () => {
   /** decodeStart(text) must throw an error matching `expected`, and open nothing while doing so. */
 
   const bad = (detail: string): RegExp =>
-    new RegExp(`^invalid start message \\(wire format v3 expected\\): a shared object's ref ${detail}`);
+    new RegExp(`^invalid start message \\(wire format v4 expected\\): a shared object's ref ${detail}`);
 
   type QueueRef = ReturnType<Queue['toRef']>;
 

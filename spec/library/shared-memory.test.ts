@@ -143,7 +143,7 @@ describe('a malformed `shared` table is refused before anything is opened', () =
   it('each malformed entry names its problem, and nothing is attached', () => {
     const ref = new lib.Lock().toRef();
     const seg = ref.segment;
-    const bad = (detail: string): RegExp => new RegExp(`^invalid start message \\(wire format v3 expected\\): ${detail}`);
+    const bad = (detail: string): RegExp => new RegExp(`^invalid start message \\(wire format v4 expected\\): ${detail}`);
     const place = (at: unknown): RegExp =>
       bad(`a shared object's place ${escape(JSON.stringify(at))} is not a null in state, args or kwargs`);
     const cases: [unknown, RegExp, unknown[]?][] = [
@@ -263,7 +263,8 @@ describe('a malformed `shared` table is refused before anything is opened', () =
     const v1 = JSON.parse(startMessage({ shared: [] })) as Record<string, unknown>;
     delete v1.shared;
     refused(JSON.stringify({ ...v1, v: 1 }), /got version 1/);
-    refused(JSON.stringify({ ...v1, v: 3 }), /a field is missing or has the wrong type/);
+    refused(JSON.stringify({ ...v1, v: 3 }), /got version 3/);
+    refused(JSON.stringify({ ...v1, v: 4 }), /a field is missing or has the wrong type/);
   });
 });
 

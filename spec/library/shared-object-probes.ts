@@ -75,10 +75,10 @@ export function exposeGc(): (() => void) | undefined {
   }
 }
 
-/** A start message (wire format v3, src/reduction.ts) as the parent sends it: JSON text, valid in every field `fields` does not set. */
+/** A start message (wire format v4, src/reduction.ts) as the parent sends it: JSON text, valid in every field `fields` does not set. */
 export function startMessage(fields: Record<string, unknown> = {}): string {
   return JSON.stringify({
-    v: 3,
+    v: 4,
     kind: 'start',
     target: null,
     subclass: null,

@@ -1,5 +1,5 @@
 /**
- * Passing a connected socket to a Process (src/reduction.ts wire format v3, src/popen-spawn.ts,
+ * Passing a connected socket to a Process (src/reduction.ts wire format v4, src/popen-spawn.ts,
  * src/bootstrap.ts): a net.Socket among a task's arguments reaches the child as a working
  * net.Socket, in its place, with every byte the client sent; the parent keeps no copy once the
  * child has it (seen in /proc: which process holds a descriptor of the connection), so the client
@@ -237,13 +237,13 @@ describe('a socket that cannot be handed over whole fails start(), naming it, an
   }, 30_000);
 });
 
-describe('the wire format (v3): where each socket goes', () => {
+describe('the wire format (v4): where each socket goes', () => {
   const withSockets = (fields: Record<string, unknown>): string => JSON.stringify({ ...JSON.parse(startMessage()), ...fields });
 
   it('a socket whose place is not a null in state, args or kwargs is refused before anything is placed', () => {
     for (const at of [['args', 1], ['args'], ['target', 0], ['args', 0, 'x']]) {
       expect(() => reduction.decodeStart(withSockets({ sockets: [{ at }] }))).toThrow(
-        `invalid start message (wire format v3 expected): a socket's place ${JSON.stringify(at)} is not a null in state, args or kwargs`,
+        `invalid start message (wire format v4 expected): a socket's place ${JSON.stringify(at)} is not a null in state, args or kwargs`,
       );
     }
     expect(() => reduction.decodeStart(withSockets({ sockets: [1] }))).toThrow(/a field is missing or has the wrong type/);

@@ -1,13 +1,20 @@
 /**
- * Our library's standby child (src/standby.ts), an implementation detail no seed rule covers: it
- * must be invisible except for speed. A spare is reused, an environment change made before start()
- * still reaches the child, and stopStandby() leaves nothing behind.
+ * Our library's pool of spare children (src/standby.ts), an implementation detail no seed rule
+ * covers: it must be invisible except for speed and memory. A spare is reused, an environment
+ * change made before start() still reaches the child, the pool grows only when starts come faster
+ * than a boot and gives its extra spares back when idle, a burst is served from spares, and no
+ * spare keeps its parent alive or outlives it, however the parent ends. What is running is read
+ * from /proc, never from the library.
  */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as Library from '../../src';
+import { within } from '../harness/deadline';
 import { DIST } from '../harness/paths';
 import { Observations } from '../harness/observations';
-import { descendants } from '../harness/proc';
+import { descendants, hasEnded, type ProcessId } from '../harness/proc';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the compiled library, as children run it */
 const lib = require(`${DIST}/src/index.js`) as typeof Library;
@@ -29,8 +36,24 @@ async function run(target: (tok: string, arg: string) => void, arg: string): Pro
   return p.pid!;
 }
 
+const DEFAULTS = { maxSpares: Math.min(availableParallelism(), 8), idleMs: 2000 };
+
+/** Waits until `done()` (polling every 10 ms, at most `ms`), then says whether it came true. */
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end;) await sleep(10);
+  return done();
+}
+
+/** The most processes seen below this one while sampling for `ms`. */
+async function mostBelow(ms: number): Promise<number> {
+  let most = 0;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(10)) most = Math.max(most, below().length);
+  return most;
+}
+
 describe('standby child', () => {
   afterEach(async () => {
+    lib.setStandby(DEFAULTS);
     await lib.stopStandby();
     expect(below()).toEqual([]);
   });
@@ -83,4 +106,124 @@ describe('standby child', () => {
       }
     }
   }, 20_000);
+
+  it('a program that starts one process pays for one spare, however long it runs', async () => {
+    await run(tasks.reportIdentity, 'only start');
+    expect(await until(() => below().length > 0, 10_000)).toBe(true);
+    // Sampled from the first spare's fork on, for longer than the default idleMs (2 s), after which
+    // a pool may give extra spares back.
+    expect(await mostBelow(3_000)).toBe(1);
+  }, 20_000);
+
+  it('starts back to back grow the pool up to maxSpares and no further; idle, it gives back all but one', async () => {
+    lib.setStandby({ maxSpares: 2, idleMs: 1_500 });
+    for (let i = 0; i < 5; i++) await run(tasks.reportIdentity, `back to back ${i}`);
+    expect(await until(() => below().length === 2, 10_000)).toBe(true);
+    expect(await mostBelow(500)).toBe(2);
+    // No start() for idleMs: one spare is ended, the other stays.
+    expect(await until(() => below().length === 1, 10_000)).toBe(true);
+    expect(await mostBelow(2_000)).toBe(1);
+  }, 40_000);
+
+  it('a burst of starts is served by the spares booted ahead', async () => {
+    lib.setStandby({ maxSpares: 2, idleMs: 60_000 });
+    for (let i = 0; i < 3; i++) await run(tasks.reportIdentity, `grow ${i}`);
+    expect(await until(() => below().length === 2, 10_000)).toBe(true);
+    const spares = below().sort();
+    const burst = [0, 1].map(() => new lib.Process({ target: tasks.sleepFor, args: ['standby', 0] }));
+    for (const p of burst) p.start();
+    expect(burst.map((p) => p.pid!).sort()).toEqual(spares);
+    await Promise.all(burst.map((p) => p.join()));
+    expect(burst.map((p) => p.exitCode)).toEqual([0, 0]);
+  }, 40_000);
+
+  it('maxSpares 0 keeps no spare: each start() boots its child', async () => {
+    lib.setStandby({ maxSpares: 0 });
+    const first = await run(tasks.reportIdentity, 'no spare 1');
+    expect(await mostBelow(1_500)).toBe(0);
+    expect(await run(tasks.reportIdentity, 'no spare 2')).not.toBe(first);
+    expect(await mostBelow(1_500)).toBe(0);
+  }, 20_000);
+
+  it('setStandby() refuses what it cannot use, naming it, and keeps its settings', async () => {
+    const refusals: [unknown, string][] = [
+      [{ spares: 2 }, "setStandby() got an unknown option 'spares'"],
+      [{ maxSpares: -1 }, "setStandby() expected the 'maxSpares' option to be a whole number, 0 or more, got -1 (number)"],
+      [{ idleMs: 1.5 }, "setStandby() expected the 'idleMs' option to be a whole number, 0 or more, got 1.5 (number)"],
+      [{ maxSpares: 0, idleMs: '5' }, `setStandby() expected the 'idleMs' option to be a whole number, 0 or more, got "5" (string)`],
+      [null, 'setStandby() expected its options to be an object, got null'],
+    ];
+    for (const [options, message] of refusals) {
+      let thrown: unknown;
+      try {
+        lib.setStandby(options as Library.StandbyOptions);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(lib.InvalidOptionError);
+      expect((thrown as Error).message).toBe(message);
+    }
+    // The refused { maxSpares: 0, ... } changed nothing: a start() still leaves a spare.
+    await run(tasks.reportIdentity, 'after the refusals');
+    expect(await until(() => below().length === 1, 10_000)).toBe(true);
+  }, 20_000);
+});
+
+/**
+ * The program (tasks/standby-parent.cjs) grows its pool to two spares, prints who they are, and ends
+ * as `end` says. Its spares must not keep it alive, and must all end after it, whatever its end.
+ * A spare that outlived its parent would wait for a start message forever, so the generous bounds
+ * only decide how long a failing run takes.
+ */
+describe('no spare keeps its parent alive or outlives it', () => {
+  const PROGRAM = join(__dirname, 'tasks', 'standby-parent.cjs');
+
+  const ends = [
+    { how: 'it returns', end: 'return', signal: null, code: 0 },
+    { how: 'an uncaught error', end: 'throw', signal: null, code: 1 },
+    { how: 'SIGTERM', end: 'wait', signal: 'SIGTERM', code: null },
+    { how: 'SIGKILL', end: 'wait', signal: 'SIGKILL', code: null },
+  ] as const;
+
+  it.each(ends)(
+    'the parent ends by $how',
+    async ({ end, signal, code }) => {
+      const program = spawn(process.execPath, [PROGRAM, end], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => program.once('exit', (c, s) => resolve([c, s])));
+      let stdout = '';
+      let stderr = '';
+      program.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+      program.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      let spares: ProcessId[] = [];
+      try {
+        expect(await until(() => /^spares .*\n/m.test(stdout) || program.exitCode !== null, 20_000)).toBe(true);
+        const line = /^spares (.*)$/m.exec(stdout)?.[1] ?? '';
+        spares = line.split(',').map((id) => {
+          const [pid, startTime] = id.split(':').map(Number);
+          return { pid: pid!, startTime: startTime! };
+        });
+        // The program grew its pool: two spares, both seen as its children in /proc.
+        expect({ line, twoSpares: /^\d+:\d+,\d+:\d+$/.test(line) }).toEqual({ line, twoSpares: true });
+        if (signal) program.kill(signal);
+        const ended = await within(
+          exited,
+          15_000,
+          "the program's exit",
+          `the program did not end (a spare keeps it alive?); stderr: ${stderr}`,
+        );
+        expect(ended).toEqual([code, signal]);
+        // Only the program's own failure is printed, nothing from the library or a spare.
+        expect(stderr.replace(/^.*\n(?:.*\n)*Error: the program fails on purpose\n(?: {4}at .*\n)*\nNode\.js v.*\n$/, 'its error')).toBe(
+          end === 'throw' ? 'its error' : '',
+        );
+        const outlived = async (): Promise<ProcessId[]> =>
+          (await until(() => spares.every(hasEnded), 15_000)) ? [] : spares.filter((s) => !hasEnded(s));
+        expect(await outlived()).toEqual([]);
+      } finally {
+        program.kill('SIGKILL');
+        for (const s of spares) if (!hasEnded(s)) process.kill(s.pid, 'SIGKILL');
+      }
+    },
+    60_000,
+  );
 });
