@@ -3,7 +3,7 @@
  * One file serves the whole run; a reader only sees lines written after it was created, and specs
  * run one at a time, so a test sees exactly its own children's records.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuleViolation, show } from './checks';
 import type { ProcessId } from './proc';
@@ -34,18 +34,32 @@ export const writerOf = (o: Observation): ProcessId => ({ pid: o.pid, startTime:
 
 export class Observations {
   private readonly file = observationFile();
-  private readonly start = sizeOf(this.file);
+  /** Where the next read starts: just past the last whole line read so far. */
+  private offset = sizeOf(this.file);
+  private readonly records: Observation[] = [];
 
-  /** Every record written since this reader was created, in file order. */
+  /**
+   * Every record written since this reader was created, in file order. Each call reads only what
+   * was appended since the last one: the file serves the whole run and grows to megabytes, and
+   * waitFor() polls every 2 ms, so reading it whole each time cost the machine a share of a core
+   * (CPU that the children being timed then lacked).
+   */
   all(): Observation[] {
-    const bytes = readFileSync(this.file).subarray(this.start);
-    // A writer's one append is atomic for other writers, not for a reader: the last line may still
-    // be arriving. Only whole lines (ending in a newline) are records; the rest is read next time.
-    const text = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8');
-    return text
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .map((line) => JSON.parse(line) as Observation);
+    const fd = openSync(this.file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.offset) return [...this.records];
+      const bytes = Buffer.alloc(size - this.offset);
+      const got = readSync(fd, bytes, 0, bytes.length, this.offset);
+      // A writer's one append is atomic for other writers, not for a reader: the last line may still
+      // be arriving. Only whole lines (ending in a newline) are records; the rest is read next time.
+      const whole = bytes.subarray(0, bytes.subarray(0, got).lastIndexOf(0x0a) + 1);
+      this.offset += whole.length;
+      for (const line of whole.toString('utf8').split('\n')) if (line.length > 0) this.records.push(JSON.parse(line) as Observation);
+      return [...this.records];
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**
