@@ -93,14 +93,16 @@ const usable = (s: Spare, print: string): boolean =>
  */
 export function takeChild(): ChildProcess {
   const print = fingerprint();
-  for (const stale of spares.filter((s) => !usable(s, print))) dismiss(stale);
+  const stale = spares.filter((s) => !usable(s, print));
+  for (const s of stale) dismiss(s);
   const at = Math.max(
     spares.findIndex((s) => s.ready),
     0,
   );
   const [taken] = spares.splice(at, spares.length > 0 ? 1 : 0);
-  // A start() that had to wait for a boot, after the first: the pool is one spare short.
-  if (!taken?.ready && wanted > 0) wanted++;
+  // A start() that had to wait for a boot, after the first: the pool is one spare short. Not when
+  // the spares were stale (the environment changed): more spares would only be more to throw away.
+  if (!taken?.ready && wanted > 0 && stale.length === 0) wanted++;
   wanted = Math.min(Math.max(wanted, 1), settings.maxSpares);
   if (settings.maxSpares > 0) scheduleRefill();
   return taken?.child ?? boot();

@@ -125,6 +125,20 @@ describe('standby child', () => {
     expect(await mostBelow(2_000)).toBe(1);
   }, 40_000);
 
+  it('an environment that changes before every start() does not grow the pool: its spares would all be stale', async () => {
+    lib.setStandby({ maxSpares: 2, idleMs: 60_000 });
+    try {
+      for (let i = 0; i < 4; i++) {
+        process.env.MP_KIT_STANDBY_PROBE = `start ${i}`;
+        await run(tasks.reportIdentity, `changed environment ${i}`);
+      }
+      expect(await until(() => below().length > 0, 10_000)).toBe(true);
+      expect(await mostBelow(1_500)).toBe(1);
+    } finally {
+      delete process.env.MP_KIT_STANDBY_PROBE;
+    }
+  }, 40_000);
+
   it('a burst of starts is served by the spares booted ahead', async () => {
     lib.setStandby({ maxSpares: 2, idleMs: 60_000 });
     for (let i = 0; i < 3; i++) await run(tasks.reportIdentity, `grow ${i}`);
