@@ -44,6 +44,13 @@ async function until(done: () => boolean, ms: number): Promise<boolean> {
   return done();
 }
 
+/** The wall time of `node -e 0` with this process's environment, ms: how long a boot takes here, now. */
+async function bareNodeBootMs(): Promise<number> {
+  const begin = performance.now();
+  await new Promise((resolve) => spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' }).once('exit', resolve));
+  return performance.now() - begin;
+}
+
 /** The most processes seen below this one while sampling for `ms`. */
 async function mostBelow(ms: number): Promise<number> {
   let most = 0;
@@ -121,7 +128,8 @@ describe('standby child', () => {
     expect(await until(() => below().length === 2, 10_000)).toBe(true);
     expect(await mostBelow(500)).toBe(2);
     // No start() for idleMs: one spare is ended, the other stays.
-    expect(await until(() => below().length === 1, 10_000)).toBe(true);
+    await until(() => below().length === 1, 10_000);
+    expect(below()).toHaveLength(1);
     expect(await mostBelow(2_000)).toBe(1);
   }, 40_000);
 
@@ -137,6 +145,29 @@ describe('standby child', () => {
     } finally {
       delete process.env.MP_KIT_STANDBY_PROBE;
     }
+  }, 40_000);
+
+  it('starts further apart than a boot do not grow the pool: each finds its spare booted', async () => {
+    lib.setStandby({ maxSpares: 2, idleMs: 60_000 });
+    // A spare has booted once it has had several times a bare Node's boot, measured now (under the
+    // same load): the library's `ready` message is what is being tested, so it cannot be the sign.
+    const booted = 5 * (await bareNodeBootMs());
+    for (let i = 0; i < 4; i++) {
+      await run(tasks.reportIdentity, `paced ${i}`);
+      expect(await until(() => below().length > 0, 10_000)).toBe(true);
+      await sleep(booted);
+    }
+    expect(await mostBelow(500)).toBe(1);
+  }, 60_000);
+
+  it('a lower maxSpares ends the extra spares at once, not when they are next idle', async () => {
+    lib.setStandby({ maxSpares: 2, idleMs: 60_000 });
+    for (let i = 0; i < 3; i++) await run(tasks.reportIdentity, `grow ${i}`);
+    expect(await until(() => below().length === 2, 10_000)).toBe(true);
+    lib.setStandby({ maxSpares: 1 });
+    await until(() => below().length === 1, 5_000);
+    expect(below()).toHaveLength(1);
+    expect(await mostBelow(500)).toBe(1);
   }, 40_000);
 
   it('a burst of starts is served by the spares booted ahead', async () => {
