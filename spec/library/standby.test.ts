@@ -51,6 +51,13 @@ async function bareNodeBootMs(): Promise<number> {
   return performance.now() - begin;
 }
 
+/** Starts back to back until the pool keeps two spares (its most, here), and waits until both are forked. */
+async function growToTwoSpares(idleMs: number): Promise<void> {
+  lib.setStandby({ maxSpares: 2, idleMs });
+  for (let i = 0; i < 3; i++) await run(tasks.reportIdentity, `back to back ${i}`);
+  expect(await until(() => below().length === 2, 10_000)).toBe(true);
+}
+
 /** The most processes seen below this one while sampling for `ms`. */
 async function mostBelow(ms: number): Promise<number> {
   let most = 0;
@@ -123,9 +130,7 @@ describe('standby child', () => {
   }, 20_000);
 
   it('starts back to back grow the pool up to maxSpares and no further; idle, it gives back all but one', async () => {
-    lib.setStandby({ maxSpares: 2, idleMs: 1_500 });
-    for (let i = 0; i < 5; i++) await run(tasks.reportIdentity, `back to back ${i}`);
-    expect(await until(() => below().length === 2, 10_000)).toBe(true);
+    await growToTwoSpares(1_500);
     expect(await mostBelow(500)).toBe(2);
     // No start() for idleMs: one spare is ended, the other stays.
     await until(() => below().length === 1, 10_000);
@@ -161,9 +166,7 @@ describe('standby child', () => {
   }, 60_000);
 
   it('a lower maxSpares ends the extra spares at once, not when they are next idle', async () => {
-    lib.setStandby({ maxSpares: 2, idleMs: 60_000 });
-    for (let i = 0; i < 3; i++) await run(tasks.reportIdentity, `grow ${i}`);
-    expect(await until(() => below().length === 2, 10_000)).toBe(true);
+    await growToTwoSpares(60_000);
     lib.setStandby({ maxSpares: 1 });
     await until(() => below().length === 1, 5_000);
     expect(below()).toHaveLength(1);
@@ -171,9 +174,7 @@ describe('standby child', () => {
   }, 40_000);
 
   it('a burst of starts is served by the spares booted ahead', async () => {
-    lib.setStandby({ maxSpares: 2, idleMs: 60_000 });
-    for (let i = 0; i < 3; i++) await run(tasks.reportIdentity, `grow ${i}`);
-    expect(await until(() => below().length === 2, 10_000)).toBe(true);
+    await growToTwoSpares(60_000);
     const spares = below().sort();
     const burst = [0, 1].map(() => new lib.Process({ target: tasks.sleepFor, args: ['standby', 0] }));
     for (const p of burst) p.start();
