@@ -205,9 +205,11 @@ describe('close()', () => {
         code: 'ERR_TCP_CONNECTION_ENDED',
       });
     }
-    // The server's side closed first, so its end of each connection waits in TIME_WAIT: Node's
-    // SO_REUSEADDR is what lets the port be bound again now.
-    expect(timeWaitsOn(port)).toBeGreaterThan(0);
+    // The server's side closed first, so its end of each connection waits in TIME_WAIT once the
+    // client's own FIN has arrived: the client sends it after it has seen the end (its socket's
+    // 'close'). Node's SO_REUSEADDR is what lets the port be bound again now.
+    for (const c of all) await within(c.closed, SLOW_MS, "the client's close");
+    expect(timeWaitsOn(port)).toBe(2);
     await bindAgain(port);
   }, 30_000);
 
