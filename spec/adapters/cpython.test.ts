@@ -265,9 +265,11 @@ describe.each(['fork', 'spawn'])('cpython adapter queues and pipes (%s)', (start
     return p.exitCode();
   }
   /** How long `promise` takes to settle, in ms, and how it does. */
-  async function timed<T>(promise: Promise<T>): Promise<{ ms: number; outcome: PromiseSettledResult<T> }> {
+  // The clock is read before the call, not after: the call sends its request at once, and a
+  // process descheduled between the two (a loaded machine) would start timing after the agent.
+  async function timed<T>(call: () => Promise<T>): Promise<{ ms: number; outcome: PromiseSettledResult<T> }> {
     const begin = Date.now();
-    const [outcome] = await Promise.allSettled([promise]);
+    const [outcome] = await Promise.allSettled([call()]);
     return { ms: Date.now() - begin, outcome: outcome! };
   }
 
@@ -303,7 +305,7 @@ describe.each(['fork', 'spawn'])('cpython adapter queues and pipes (%s)', (start
   it('Empty and Full, at once or after the timeout; a waiting get or put holds up nothing else', async () => {
     const queue = await mp.Queue!(1);
     await expect(queue.get({ block: false })).rejects.toMatchObject({ code: 'ERR_MP_EMPTY', pythonType: '_queue.Empty' });
-    const late = await timed(queue.get({ timeout: 100 }));
+    const late = await timed(() => queue.get({ timeout: 100 }));
     expect(late.outcome).toMatchObject({ status: 'rejected', reason: { code: 'ERR_MP_EMPTY' } });
     expect(late.ms).toBeGreaterThanOrEqual(90);
     expect(await queue.empty()).toBe(true);
@@ -311,7 +313,7 @@ describe.each(['fork', 'spawn'])('cpython adapter queues and pipes (%s)', (start
     expect(await queue.full()).toBe(true);
     expect(await queue.qsize()).toBe(1);
     await expect(queue.put('b', { block: false })).rejects.toMatchObject({ code: 'ERR_MP_FULL', pythonType: 'queue.Full' });
-    const full = await timed(queue.put('b', { timeout: 100 }));
+    const full = await timed(() => queue.put('b', { timeout: 100 }));
     expect(full.outcome).toMatchObject({ status: 'rejected', reason: { code: 'ERR_MP_FULL' } });
     expect(full.ms).toBeGreaterThanOrEqual(90);
     // A put waiting for room: the parent's own get makes it, and the put then completes.
@@ -395,7 +397,7 @@ describe.each(['fork', 'spawn'])('cpython adapter queues and pipes (%s)', (start
     expect(await joined(echo)).toBe(0);
     expect(seen.of('echoed', tok).map((o) => o.count)).toEqual([ITEMS.length]);
     expect(await here.poll(0)).toBe(false);
-    const polled = await timed(here.poll(100));
+    const polled = await timed(() => here.poll(100));
     expect(polled.outcome).toEqual({ status: 'fulfilled', value: false });
     expect(polled.ms).toBeGreaterThanOrEqual(90);
   }, 20_000);
